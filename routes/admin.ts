@@ -1,0 +1,35 @@
+/**
+ * The admin API under /admin: one admin-token check in front of every
+ * sub-app, and Cache-Control: no-store on every answer.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../src/app_env.ts";
+import type { Deps } from "../src/deps.ts";
+import { requireAdmin } from "../src/auth/admin_auth.ts";
+import { adminKeysRoutes } from "./admin_keys.ts";
+import { adminAuditRoutes } from "./admin_audit.ts";
+import { adminAccountsRoutes } from "./admin_accounts.ts";
+import { adminUsageRoutes } from "./admin_usage.ts";
+import { adminBackupRoutes } from "./admin_backup.ts";
+
+/** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
+export function isAdminPagePath(path: string): boolean {
+  return path === "/admin" || path === "/admin/" || path.startsWith("/admin/assets/");
+}
+
+export function adminApiRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    if (isAdminPagePath(c.req.path)) return await next();
+    c.header("Cache-Control", "no-store");
+    await requireAdmin(deps, c);
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+  app.route("/", adminKeysRoutes(deps));
+  app.route("/", adminAuditRoutes(deps));
+  app.route("/", adminAccountsRoutes(deps));
+  app.route("/", adminUsageRoutes(deps));
+  app.route("/", adminBackupRoutes(deps));
+  return app;
+}

@@ -1,0 +1,59 @@
+/**
+ * Builds the Hono application from its dependencies. Routing only: every
+ * route module is a thin sub-app; errors are mapped to HTTP in one place.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "./app_env.ts";
+import type { Deps } from "./deps.ts";
+import { errorResponse, errorStyleForPath, KleisError } from "./errors.ts";
+import { randomId } from "./crypto.ts";
+import { healthRoutes } from "../routes/health.ts";
+import { registryRoutes } from "../routes/registry.ts";
+import { adminPageRoutes } from "../routes/admin_page.ts";
+import { adminApiRoutes } from "../routes/admin.ts";
+import { proxyRoutes } from "../routes/proxy.ts";
+
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    c.set("requestId", randomId(deps.random));
+    await next();
+  });
+
+  app.get("/", (c) => c.redirect("/admin/", 302));
+  app.route("/", healthRoutes(deps));
+  app.route("/", registryRoutes(deps));
+  app.route("/", adminPageRoutes(deps));
+  app.route("/admin", adminApiRoutes(deps));
+  app.route("/", proxyRoutes(deps));
+
+  app.notFound((c) =>
+    errorResponse(
+      errorStyleForPath(c.req.path),
+      new KleisError(404, "not_found", `No route matches ${c.req.method} ${c.req.path}.`),
+    )
+  );
+
+  app.onError((error, c) => {
+    const style = errorStyleForPath(c.req.path);
+    if (error instanceof KleisError) {
+      if (error.status >= 500) {
+        deps.log.error(error.message, { path: c.req.path, cause: error.cause });
+      }
+      return errorResponse(style, error);
+    }
+    deps.log.error("Unhandled error.", {
+      path: c.req.path,
+      requestId: c.get("requestId"),
+      error,
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    return errorResponse(
+      style,
+      new KleisError(500, "internal_error", "Kleis failed to handle this request."),
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,203 @@
+/**
+ * Configuration: read once from the environment into a typed, frozen object.
+ * A bad value throws ConfigError naming the variable, and main.ts stops.
+ * Secrets (ADMIN_TOKEN, KLEIS_ENCRYPTION_KEY) are resolved separately by
+ * local_secrets.ts, because locally they may be generated on first start.
+ */
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface UpstreamOrigins {
+  github: string;
+  githubApi: string;
+  copilot: string;
+  openaiAuth: string;
+  chatgpt: string;
+  claudeAi: string;
+  claudePlatform: string;
+  anthropic: string;
+}
+
+export interface Config {
+  readonly adminToken: string;
+  /** Raw 32 bytes of KLEIS_ENCRYPTION_KEY. */
+  readonly encryptionKey: Uint8Array;
+  /** File path, ":memory:", a KV Connect URL, or undefined for the platform's KV on Deno Deploy. */
+  readonly kvPath: string | undefined;
+  readonly port: number;
+  readonly hostname: string;
+  readonly publicUrl: string | undefined;
+  readonly trustProxy: boolean;
+  readonly maxBodyBytes: number;
+  readonly refreshCron: string;
+  readonly usageRetentionDays: number;
+  readonly modelsDevUrl: string;
+  readonly upstream: Readonly<UpstreamOrigins>;
+  /** True on Deno Deploy (DENO_DEPLOYMENT_ID set). */
+  readonly onDeploy: boolean;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export const UPSTREAM_VARIABLES: Record<keyof UpstreamOrigins, [string, string]> = {
+  github: ["KLEIS_UPSTREAM_GITHUB", "https://github.com"],
+  githubApi: ["KLEIS_UPSTREAM_GITHUB_API", "https://api.github.com"],
+  copilot: ["KLEIS_UPSTREAM_COPILOT", "https://api.githubcopilot.com"],
+  openaiAuth: ["KLEIS_UPSTREAM_OPENAI_AUTH", "https://auth.openai.com"],
+  chatgpt: ["KLEIS_UPSTREAM_CHATGPT", "https://chatgpt.com"],
+  claudeAi: ["KLEIS_UPSTREAM_CLAUDE_AI", "https://claude.ai"],
+  claudePlatform: ["KLEIS_UPSTREAM_CLAUDE_PLATFORM", "https://platform.claude.com"],
+  anthropic: ["KLEIS_UPSTREAM_ANTHROPIC", "https://api.anthropic.com"],
+};
+
+export const DEFAULT_LOCAL_KV_PATH = "./data/kleis.db";
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === "" ? undefined : raw;
+}
+
+/** An origin: scheme, host and optional port; no path, query or credentials. */
+export function parseOrigin(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a valid URL.`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(name, "must use http or https.");
+  }
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/")) {
+    throw new ConfigError(name, "must be an origin (scheme, host, optional port) without a path.");
+  }
+  return url.origin;
+}
+
+function parseUrl(name: string, raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+    return url.href;
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a valid http(s) URL.`);
+  }
+}
+
+function parseInteger(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a whole number.`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}.`);
+  return n;
+}
+
+function parseBoolean(name: string, raw: string): boolean {
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `"${raw}" is not true or false.`);
+}
+
+/** Five-field cron: minute hour day-of-month month day-of-week. */
+function parseCron(name: string, raw: string): string {
+  const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+  const fields = raw.split(/\s+/);
+  if (fields.length !== 5 || !fields.every((f) => field.test(f))) {
+    throw new ConfigError(name, `"${raw}" is not a five-field cron schedule.`);
+  }
+  return fields.join(" ");
+}
+
+export function parseAdminToken(raw: string | undefined, name = "ADMIN_TOKEN"): string {
+  if (raw === undefined) throw new ConfigError(name, "is required.");
+  if (raw.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError(name, `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long.`);
+  }
+  return raw;
+}
+
+export function parseEncryptionKey(
+  raw: string | undefined,
+  name = "KLEIS_ENCRYPTION_KEY",
+): Uint8Array {
+  if (raw === undefined) throw new ConfigError(name, "is required.");
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(raw), (c) => c.charCodeAt(0));
+  } catch {
+    throw new ConfigError(name, "is not valid base64.");
+  }
+  if (bytes.length !== 32) {
+    throw new ConfigError(name, `must be base64 of 32 bytes (got ${bytes.length}).`);
+  }
+  return bytes;
+}
+
+export interface Secrets {
+  adminToken: string;
+  encryptionKey: string;
+}
+
+/**
+ * Parses every non-secret variable, then the secrets (given explicitly, since
+ * they may come from the local secrets file rather than the environment).
+ */
+export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
+  const onDeploy = value(env, "DENO_DEPLOYMENT_ID") !== undefined;
+  const upstream = Object.fromEntries(
+    Object.entries(UPSTREAM_VARIABLES).map(([key, [name, fallback]]) => [
+      key,
+      parseOrigin(name, value(env, name) ?? fallback),
+    ]),
+  ) as unknown as UpstreamOrigins;
+
+  const publicUrlRaw = value(env, "KLEIS_PUBLIC_URL");
+  const kvPathRaw = value(env, "KLEIS_KV_PATH");
+  if (kvPathRaw?.startsWith("http")) parseUrl("KLEIS_KV_PATH", kvPathRaw);
+
+  const config: Config = {
+    adminToken: parseAdminToken(secrets.adminToken ?? value(env, "ADMIN_TOKEN")),
+    encryptionKey: parseEncryptionKey(secrets.encryptionKey ?? value(env, "KLEIS_ENCRYPTION_KEY")),
+    kvPath: kvPathRaw ?? (onDeploy ? undefined : DEFAULT_LOCAL_KV_PATH),
+    port: parseInteger("PORT", value(env, "PORT") ?? "8787", 0, 65535),
+    hostname: value(env, "HOSTNAME") ?? "127.0.0.1",
+    publicUrl: publicUrlRaw === undefined
+      ? undefined
+      : parseUrl("KLEIS_PUBLIC_URL", publicUrlRaw).replace(/\/+$/, ""),
+    trustProxy: parseBoolean("KLEIS_TRUST_PROXY", value(env, "KLEIS_TRUST_PROXY") ?? "false"),
+    maxBodyBytes: parseInteger(
+      "KLEIS_MAX_BODY_BYTES",
+      value(env, "KLEIS_MAX_BODY_BYTES") ?? "33554432",
+      1024,
+      1024 ** 3,
+    ),
+    refreshCron: parseCron("KLEIS_REFRESH_CRON", value(env, "KLEIS_REFRESH_CRON") ?? "*/5 * * * *"),
+    usageRetentionDays: parseInteger(
+      "KLEIS_USAGE_RETENTION_DAYS",
+      value(env, "KLEIS_USAGE_RETENTION_DAYS") ?? "30",
+      1,
+      3650,
+    ),
+    modelsDevUrl: parseUrl(
+      "KLEIS_MODELS_DEV_URL",
+      value(env, "KLEIS_MODELS_DEV_URL") ?? "https://models.dev/api.json",
+    ),
+    upstream: Object.freeze(upstream),
+    onDeploy,
+  };
+  return Object.freeze(config);
+}
+
+/** Config for tests: valid secrets, in-memory KV, and any overrides. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const base = loadConfig({ KLEIS_KV_PATH: ":memory:" }, {
+    adminToken: "test-admin-token-0123456789abcdefghijkl",
+    encryptionKey: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))),
+  });
+  return Object.freeze({ ...base, ...overrides });
+}

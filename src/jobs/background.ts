@@ -1,0 +1,9 @@
+/**
+ * Registers the background work of an instance: cron jobs (token refresh
+ * sweep, registry refresh, usage retention) and the usage queue listener.
+ * Each area adds its own registration here.
+ */
+import type { Deps } from "../deps.ts";
+
+export function startBackgroundWork(_deps: Deps): void {
+}

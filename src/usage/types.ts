@@ -1,0 +1,27 @@
+import type { ProviderId } from "../providers/ids.ts";
+
+/** Who caused a failed request: Kleis itself, or the backend. */
+export type FailureSource = "none" | "proxy" | "backend";
+
+/** One finished request, as the proxy reports it to recordUsage(). */
+export interface UsageEvent {
+  /** The request id (x-kleis-request-id); also the idempotency key of ingestion. */
+  id: string;
+  /** When the response ended, ms since the epoch. */
+  at: number;
+  keyId: string | null;
+  accountId: string | null;
+  provider: ProviderId | null;
+  model: string | null;
+  /** Kleis route, e.g. "/openai/v1/responses". */
+  endpoint: string;
+  status: number;
+  failure: FailureSource;
+  firstByteMs: number | null;
+  latencyMs: number;
+  /** Input tokens neither read from nor written to the prompt cache. */
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
