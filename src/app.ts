@@ -12,6 +12,12 @@ import { registryRoutes } from "../routes/registry.ts";
 import { adminPageRoutes } from "../routes/admin_page.ts";
 import { adminApiRoutes } from "../routes/admin.ts";
 import { proxyRoutes } from "../routes/proxy.ts";
+import { modelsRoutes } from "../routes/models.ts";
+import { apiKeyAuth } from "./auth/api_key_auth.ts";
+import { bodyLimit } from "hono/body-limit";
+
+/** Path prefixes that require an API key. */
+export const PROXY_PREFIXES = ["/openai/*", "/anthropic/*", "/copilot/*", "/v1/*"] as const;
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -26,6 +32,22 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route("/", registryRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   app.route("/admin", adminApiRoutes(deps));
+  const keyAuth = apiKeyAuth(deps);
+  const limitBody = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: () => {
+      throw new KleisError(
+        413,
+        "request_too_large",
+        `The request body is larger than ${deps.config.maxBodyBytes} bytes.`,
+      );
+    },
+  });
+  for (const prefix of PROXY_PREFIXES) {
+    app.use(prefix, keyAuth);
+    app.use(prefix, limitBody);
+  }
+  app.route("/", modelsRoutes(deps));
   app.route("/", proxyRoutes(deps));
 
   app.notFound((c) =>

@@ -11,8 +11,7 @@ const decoder = new TextDecoder();
 
 export type RandomBytes = (length: number) => Uint8Array;
 
-export const systemRandom: RandomBytes = (length) =>
-  crypto.getRandomValues(new Uint8Array(length));
+export const systemRandom: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
 
 export function base64UrlEncode(bytes: Uint8Array): string {
   let binary = "";

@@ -26,8 +26,10 @@ const SECRET_PATTERNS: RegExp[] = [
 export function redact(text: string): string {
   let out = text;
   for (const pattern of SECRET_PATTERNS) {
-    out = out.replace(pattern, (_match, prefix) =>
-      typeof prefix === "string" ? `${prefix}[redacted]` : "[redacted]");
+    out = out.replace(
+      pattern,
+      (_match, prefix) => typeof prefix === "string" ? `${prefix}[redacted]` : "[redacted]",
+    );
   }
   return out;
 }

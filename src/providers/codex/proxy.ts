@@ -1,0 +1,3 @@
+// PLACEHOLDER: the proxy area (issue 4) replaces this file.
+import type { ProxyAdapter } from "../proxy_types.ts";
+export const codexProxy: ProxyAdapter = {};
