@@ -54,6 +54,35 @@ export const keys = {
   // --- Usage (src/usage) ---
   usageBucketsPrefix: () => ["usage_buckets"] as const,
   usageEventSeen: (eventId: string) => ["usage_event_seen", eventId] as const,
+  /**
+   * A usage bucket: time first so a range listing reads a window in order.
+   * Dimensions absent from an event are "" (keys cannot hold null).
+   */
+  usageMinute: (
+    minute: number,
+    keyId: string,
+    accountId: string,
+    provider: string,
+    model: string,
+    endpoint: string,
+  ) => ["usage_buckets", minute, keyId, accountId, provider, model, endpoint] as const,
+  /** The same counters rolled up per hour, so 30-day windows read 60x fewer entries. */
+  usageHour: (
+    hour: number,
+    keyId: string,
+    accountId: string,
+    provider: string,
+    model: string,
+    endpoint: string,
+  ) => ["usage_hours", hour, keyId, accountId, provider, model, endpoint] as const,
+  usageHoursPrefix: () => ["usage_hours"] as const,
+  /** Where the queue parks a usage batch it gave up delivering; the retention job re-ingests it. */
+  usageUndelivered: (batchId: string) => ["usage_undelivered", batchId] as const,
+  usageUndeliveredPrefix: () => ["usage_undelivered"] as const,
+  /** Last request time (KvU64 ms, written with max()) of an API key or an account. */
+  lastUsed: (kind: "key" | "account", id: string) => ["usage_last_used", kind, id] as const,
+  /** Prefix of keys.tokensInDay for the retention sweep. */
+  tokensInDayPrefix: () => ["limit_tokens_day"] as const,
 
   // --- Health ---
   healthProbe: () => ["meta", "health_probe"] as const,
