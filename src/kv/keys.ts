@@ -48,7 +48,14 @@ export const keys = {
     ["session_affinity", provider, sessionHash] as const,
 
   // --- Registry (src/registry) ---
+  /** Pointer to the current cached models.dev copy: {version, fetchedAt, chunks, bytes, sha256}. */
   modelsDevCache: () => ["registry", "models_dev"] as const,
+  /** One ≤ 60 KiB part of a gzip-compressed models.dev copy (the whole is ~1 MB of JSON). */
+  modelsDevChunk: (version: string, index: number) =>
+    ["registry_models_dev_chunks", version, index] as const,
+  modelsDevChunksPrefix: () => ["registry_models_dev_chunks"] as const,
+  /** Last models.dev fetch attempt and its error, for the admin and for backoff. */
+  modelsDevStatus: () => ["registry", "models_dev_status"] as const,
   copilotModelsCache: (accountId: string) => ["registry", "copilot_models", accountId] as const,
 
   // --- Usage (src/usage) ---
