@@ -4,6 +4,8 @@
  * Each area adds its own registration here.
  */
 import type { Deps } from "../deps.ts";
+import { registerUsageWork } from "./usage_retention.ts";
 
-export function startBackgroundWork(_deps: Deps): void {
+export function startBackgroundWork(deps: Deps): void {
+  registerUsageWork(deps);
 }

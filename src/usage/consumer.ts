@@ -1,0 +1,63 @@
+/**
+ * The queue consumer: every usage message is one batch, ingested
+ * idempotently (see ingest.ts). A throw makes the queue redeliver the
+ * message; after the last retry Deno parks it at keys.usageUndelivered,
+ * which ingestUndelivered() (run by the daily retention job and at start)
+ * picks up, so a batch is never dropped for a transient failure.
+ */
+import type { Deps } from "../deps.ts";
+import { keys } from "../kv/keys.ts";
+import { type IngestOptions, ingestUsage, parseBatch } from "./ingest.ts";
+
+/** Handles one queue message; exported for tests that drive delivery by hand. */
+export async function handleUsageMessage(
+  deps: Deps,
+  message: unknown,
+  options: IngestOptions = {},
+): Promise<void> {
+  const parsed = parseBatch(message);
+  if (!parsed) {
+    // Not ours (or corrupt): acknowledging it is the only way to stop redelivery.
+    deps.log.warn("Ignored a queue message that is not a usage batch.");
+    return;
+  }
+  if (parsed.rejected > 0) {
+    deps.log.warn("Usage batch had malformed events.", {
+      batchId: parsed.batch.id,
+      rejected: parsed.rejected,
+    });
+  }
+  await ingestUsage(deps, parsed.batch, options);
+}
+
+/**
+ * Starts listening on the KV queue. The returned promise settles when the KV
+ * is closed. Not started where the KV has no queues (recordUsage writes
+ * directly there).
+ */
+export function startUsageConsumer(deps: Deps, options: IngestOptions = {}): Promise<void> {
+  ingestUndelivered(deps).catch((error) =>
+    deps.log.error("Could not ingest undelivered usage batches.", { error })
+  );
+  return deps.kv.listenQueue(async (message) => {
+    try {
+      await handleUsageMessage(deps, message, options);
+    } catch (error) {
+      deps.log.warn("Usage batch failed; the queue will redeliver it.", { error });
+      throw error;
+    }
+  });
+}
+
+/** Ingests batches the queue gave up on, then deletes them. Returns how many were ingested. */
+export async function ingestUndelivered(deps: Deps): Promise<number> {
+  let count = 0;
+  for await (const entry of deps.kv.list({ prefix: keys.usageUndeliveredPrefix() })) {
+    const parsed = parseBatch(entry.value);
+    if (parsed) await ingestUsage(deps, parsed.batch);
+    else deps.log.warn("Dropped a corrupt undelivered usage batch.", { key: String(entry.key[1]) });
+    await deps.kv.delete(entry.key);
+    count++;
+  }
+  return count;
+}
