@@ -1,8 +1,73 @@
-// PLACEHOLDER: the owner of this area replaces this file.
-import { Hono } from "hono";
+/** Admin API for API keys (api.md "API keys"). Thin: validate, call the service, shape. */
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
+import { notFound } from "../src/errors.ts";
+import { publicBaseUrl } from "../src/client_address.ts";
+import { getApiKey, listApiKeys } from "../src/keys/repository.ts";
+import {
+  createApiKey,
+  deleteApiKey,
+  revokeApiKey,
+  rotateApiKey,
+  updateApiKey,
+} from "../src/keys/service.ts";
+import {
+  createKeySchema,
+  parseInput,
+  readJsonBody,
+  rotateKeySchema,
+  updateKeySchema,
+} from "../src/keys/validation.ts";
+import { toKeyView } from "../src/keys/view.ts";
+import type { ApiKeyRecord } from "../src/keys/types.ts";
 
-export function adminKeysRoutes(_deps: Deps) {
-  return new Hono<AppEnv>();
+export function adminKeysRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const view = (c: Context<AppEnv>, key: ApiKeyRecord) =>
+    toKeyView(key, {
+      baseUrl: publicBaseUrl(c, deps.config.publicUrl, deps.config.trustProxy),
+      now: deps.now(),
+    });
+
+  app.get("/keys", async (c) => {
+    const keys = await listApiKeys(deps.kv);
+    return c.json({ keys: keys.map((key) => view(c, key)) });
+  });
+
+  app.post("/keys", async (c) => {
+    const input = parseInput(createKeySchema, await readJsonBody(c.req.raw));
+    const { key, secret } = await createApiKey(deps, input);
+    return c.json({ key: view(c, key), secret }, 201);
+  });
+
+  app.get("/keys/:id", async (c) => {
+    const key = await getApiKey(deps.kv, c.req.param("id"));
+    if (!key) throw notFound(`The API key ${c.req.param("id")}`);
+    return c.json({ key: view(c, key) });
+  });
+
+  app.patch("/keys/:id", async (c) => {
+    const input = parseInput(updateKeySchema, await readJsonBody(c.req.raw));
+    const key = await updateApiKey(deps, c.req.param("id"), input);
+    return c.json({ key: view(c, key) });
+  });
+
+  app.post("/keys/:id/revoke", async (c) => {
+    const key = await revokeApiKey(deps, c.req.param("id"));
+    return c.json({ key: view(c, key) });
+  });
+
+  app.post("/keys/:id/rotate", async (c) => {
+    const input = parseInput(rotateKeySchema, await readJsonBody(c.req.raw, true));
+    const { key, secret } = await rotateApiKey(deps, c.req.param("id"), input.graceSeconds);
+    return c.json({ key: view(c, key), secret });
+  });
+
+  app.delete("/keys/:id", async (c) => {
+    await deleteApiKey(deps, c.req.param("id"));
+    return c.json({ deleted: true, id: c.req.param("id") });
+  });
+
+  return app;
 }

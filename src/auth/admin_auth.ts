@@ -1,13 +1,64 @@
-// PLACEHOLDER: replaced by the foundation work (issue 2).
+/**
+ * Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>`. Both sides
+ * are hashed with SHA-256 and the digests compared in constant time, so
+ * neither content nor length of the token leaks through timing. Wrong
+ * tokens count towards the address's lockout (src/auth/lockout.ts); a
+ * locked-out address is refused even with the right token.
+ */
 import type { Context } from "hono";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import { KleisError } from "../errors.ts";
+import { clientAddress } from "../client_address.ts";
+import { keys } from "../kv/keys.ts";
+import {
+  assertNotLockedOut,
+  type LockoutEntry,
+  recordAuthFailure,
+  throwLockedOut,
+} from "./lockout.ts";
 
-/** Throws 401 (or 429 when the address is locked out) unless the admin token is presented. */
-export async function requireAdmin(deps: Deps, c: Context): Promise<void> {
-  const header = c.req.header("authorization") ?? "";
-  if (header !== `Bearer ${deps.config.adminToken}`) {
-    throw new KleisError(401, "unauthorized", "The admin token is missing or wrong.");
+const expectedDigests = new WeakMap<Deps["config"], Uint8Array>();
+
+function digest(text: string): Uint8Array {
+  return createHash("sha256").update(text).digest();
+}
+
+/** The bearer credential of an Authorization header, whatever the scheme's case. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^bearer\s+(.+)$/i.exec(header.trim());
+  return match?.[1]?.trim() || undefined;
+}
+
+/** Constant-time check of a presented token against the configured admin token. */
+export function isAdminToken(config: Deps["config"], presented: string): boolean {
+  let expected = expectedDigests.get(config);
+  if (!expected) {
+    expected = digest(config.adminToken);
+    expectedDigests.set(config, expected);
   }
-  await Promise.resolve();
+  return timingSafeEqual(digest(presented), expected);
+}
+
+/** Throws 401 (or 429 while the address is locked out) unless the admin token is presented. */
+export async function requireAdmin(deps: Deps, c: Context): Promise<void> {
+  const address = clientAddress(c, deps.config.trustProxy);
+  const lockout = await deps.kv.get<LockoutEntry>(keys.lockout("admin", address));
+  assertNotLockedOut("admin", lockout.value, deps.now());
+
+  const presented = bearerToken(c.req.header("authorization"));
+  if (presented !== undefined && isAdminToken(deps.config, presented)) return;
+
+  // A request without any token (the admin page before sign-in) is not a
+  // guess and does not count; a wrong token does.
+  if (presented !== undefined) {
+    const lockedNow = await recordAuthFailure(deps, "admin", address, {
+      action: "admin.login_failed",
+      actor: "anonymous",
+      address,
+    });
+    if (lockedNow) throwLockedOut("admin");
+  }
+  throw new KleisError(401, "unauthorized", "The admin token is missing or wrong.");
 }

@@ -1,0 +1,109 @@
+/**
+ * Lockout of client addresses that send bad credentials (admin token or API
+ * key). Failures are counted per scope and address in KV, so a lockout holds
+ * across instances: THRESHOLD failures within WINDOW lock the address for
+ * DURATION. The entry is updated with a versionstamp-checked
+ * read-modify-write; expiry is decided from the stored timestamps and the
+ * injected clock (expireIn only cleans up).
+ */
+import type { Deps } from "../deps.ts";
+import { type AuditInput, auditRecord } from "../audit.ts";
+import { tooManyRequests } from "../errors.ts";
+import { keys } from "../kv/keys.ts";
+
+export type LockoutScope = "admin" | "key";
+
+export const LOCKOUT_THRESHOLD = 10;
+export const LOCKOUT_WINDOW_MS = 5 * 60_000;
+export const LOCKOUT_DURATION_MS = 15 * 60_000;
+const MAX_ATTEMPTS = 10;
+
+export interface LockoutEntry {
+  /** Times of recent failures (within the window), oldest first. */
+  failures: number[];
+  /** Set while the address is locked out. */
+  lockedUntil?: number;
+}
+
+/** Milliseconds the address is still locked out for (0 when it is not). */
+export function lockoutRemainingMs(entry: LockoutEntry | null | undefined, now: number): number {
+  if (!entry?.lockedUntil || entry.lockedUntil <= now) return 0;
+  return entry.lockedUntil - now;
+}
+
+const MESSAGES: Record<LockoutScope, string> = {
+  admin: "Too many failed admin sign-ins from this address; try again later.",
+  key: "Too many requests with invalid API keys from this address; try again later.",
+};
+
+/** Throws 429 with Retry-After when the entry says the address is locked out. */
+export function assertNotLockedOut(
+  scope: LockoutScope,
+  entry: LockoutEntry | null | undefined,
+  now: number,
+): void {
+  const remaining = lockoutRemainingMs(entry, now);
+  if (remaining > 0) throw tooManyRequests("locked_out", MESSAGES[scope], remaining / 1000);
+}
+
+/** The 429 for the failure that just started a lockout. */
+export function throwLockedOut(scope: LockoutScope): never {
+  throw tooManyRequests("locked_out", MESSAGES[scope], LOCKOUT_DURATION_MS / 1000);
+}
+
+export async function getLockout(kv: Deno.Kv, scope: LockoutScope, address: string) {
+  return (await kv.get<LockoutEntry>(keys.lockout(scope, address))).value;
+}
+
+/**
+ * Counts one failure. Returns true when this failure started a lockout (the
+ * audit entry for it is written in the same commit, so it is written once).
+ * `failureAudit`, when given, is appended with the failure itself.
+ */
+export async function recordAuthFailure(
+  deps: Deps,
+  scope: LockoutScope,
+  address: string,
+  failureAudit?: AuditInput,
+): Promise<boolean> {
+  const key = keys.lockout(scope, address);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await deps.kv.get<LockoutEntry>(key);
+    const now = deps.now();
+    // Already locked: nothing more to count (the caller was refused anyway).
+    if (lockoutRemainingMs(current.value, now) > 0) return false;
+    const failures = (current.value?.failures ?? []).filter((t) => t > now - LOCKOUT_WINDOW_MS);
+    failures.push(now);
+    const locks = failures.length >= LOCKOUT_THRESHOLD;
+    const next: LockoutEntry = locks ? { failures: [], lockedUntil: now + LOCKOUT_DURATION_MS } : {
+      failures: failures.slice(-LOCKOUT_THRESHOLD),
+    };
+    const op = deps.kv.atomic().check(current).set(key, next, {
+      expireIn: locks ? LOCKOUT_DURATION_MS : LOCKOUT_WINDOW_MS,
+    });
+    if (failureAudit) {
+      const audit = auditRecord(deps, failureAudit);
+      op.set(audit.key, audit.value, { expireIn: audit.expireIn });
+    }
+    if (locks) {
+      const audit = auditRecord(deps, {
+        action: scope === "admin" ? "admin.lockout" : "key.auth_lockout",
+        actor: "system",
+        target: address,
+        address,
+        details: { failures: LOCKOUT_THRESHOLD, lockedUntil: now + LOCKOUT_DURATION_MS },
+      });
+      op.set(audit.key, audit.value, { expireIn: audit.expireIn });
+    }
+    if ((await op.commit()).ok) {
+      if (locks) {
+        deps.log.warn("Address locked out after repeated bad credentials.", { scope, address });
+      }
+      return locks;
+    }
+    await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+  }
+  // Contention this heavy means many failures at once; the next one will count.
+  deps.log.warn("Could not record an authentication failure (contention).", { scope, address });
+  return false;
+}
