@@ -1,3 +1,87 @@
-// PLACEHOLDER: the proxy area (issue 4) replaces this file.
-import type { ProxyAdapter } from "../proxy_types.ts";
-export const copilotProxy: ProxyAdapter = {};
+/**
+ * Proxy side of the Copilot adapter: /copilot/v1/{chat/completions,responses,messages}
+ * → {base}/chat/completions, /responses, /v1/messages (providers.md §1.3-1.4).
+ */
+import type {
+  AttemptContext,
+  ClientCall,
+  PreparedCall,
+  ProxyAdapter,
+  UpstreamRequest,
+} from "../proxy_types.ts";
+import { firstString, isObject, mergeCommaLists } from "../proxy_util.ts";
+import {
+  COPILOT_DEFAULT_ANTHROPIC_VERSION,
+  COPILOT_MESSAGES_BETAS,
+  COPILOT_MODEL_PREFIXES,
+  COPILOT_OPENAI_INTENT,
+  COPILOT_UPSTREAM_PATHS,
+} from "./api_constants.ts";
+import { classifyCopilotFailure } from "./errors.ts";
+import {
+  type CopilotEndpoint,
+  copilotHasImage,
+  copilotInitiator,
+  rewriteCopilotBody,
+} from "./request_rewrite.ts";
+
+function session(endpoint: CopilotEndpoint, call: ClientCall): string | undefined {
+  const metadata = call.body["metadata"];
+  return firstString(
+    endpoint === "/responses" ? call.body["prompt_cache_key"] : undefined,
+    endpoint === "/messages" && isObject(metadata) ? metadata["user_id"] : undefined,
+    call.headers.get("x-session-affinity"),
+  );
+}
+
+function prepare(call: ClientCall): PreparedCall {
+  const endpoint = call.endpoint as CopilotEndpoint;
+  const path = COPILOT_UPSTREAM_PATHS[endpoint]!;
+  const body = JSON.stringify(rewriteCopilotBody(endpoint, call.body, call.model));
+  const clientStream = call.body["stream"] === true;
+  const headers: Record<string, string> = {
+    "openai-intent": COPILOT_OPENAI_INTENT,
+    "x-initiator": copilotInitiator(endpoint, call.body),
+    "content-type": "application/json",
+    "accept": call.headers.get("accept") ??
+      (clientStream ? "text/event-stream" : "application/json"),
+  };
+  if (copilotHasImage(endpoint, call.body)) headers["copilot-vision-request"] = "true";
+  const userAgent = call.headers.get("user-agent");
+  if (userAgent) headers["user-agent"] = userAgent;
+  if (endpoint === "/messages") {
+    headers["anthropic-version"] = call.headers.get("anthropic-version") ??
+      COPILOT_DEFAULT_ANTHROPIC_VERSION;
+    headers["anthropic-beta"] = mergeCommaLists(
+      COPILOT_MESSAGES_BETAS.join(","),
+      call.headers.get("anthropic-beta"),
+    );
+  }
+  const s = session(endpoint, call);
+  return {
+    model: call.model,
+    clientStream,
+    shape: endpoint === "/chat/completions"
+      ? "chat"
+      : endpoint === "/responses"
+      ? "responses"
+      : "messages",
+    ...(s === undefined ? {} : { session: s }),
+    build(attempt: AttemptContext): Promise<UpstreamRequest> {
+      const base = (attempt.credentials.apiBase ?? attempt.upstream.copilot).replace(/\/+$/, "");
+      const h = new Headers(headers);
+      h.set("authorization", `Bearer ${attempt.credentials.accessToken}`);
+      return Promise.resolve({ url: `${base}${path}`, headers: h, body });
+    },
+  };
+}
+
+export const copilotProxy: ProxyAdapter = {
+  provider: "copilot",
+  endpoints: ["/chat/completions", "/responses", "/messages"],
+  modelPrefixes: COPILOT_MODEL_PREFIXES,
+  errorStyle: (endpoint) => endpoint === "/messages" ? "anthropic" : "openai",
+  prepare,
+  classify: classifyCopilotFailure,
+  quota: () => undefined,
+};
