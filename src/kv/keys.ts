@@ -43,6 +43,8 @@ export const keys = {
   /** Cooldown of an account; model "*" means every model. */
   cooldown: (accountId: string, model: string) => ["cooldowns", accountId, model] as const,
   cooldownsOf: (accountId: string) => ["cooldowns", accountId] as const,
+  /** Every cooldown of every account (the proxy caches this list briefly). */
+  cooldownsAll: () => ["cooldowns"] as const,
   /** Session affinity: hashed client session → account id. */
   sessionAffinity: (provider: ProviderId, sessionHash: string) =>
     ["session_affinity", provider, sessionHash] as const,
