@@ -1,0 +1,84 @@
+/** The model list of the Copilot fake (`GET /models`). */
+
+export interface CopilotModel {
+  id: string;
+  name: string;
+  vendor: string;
+  preview: boolean;
+  model_picker_enabled: boolean;
+  supported_endpoints: string[];
+  policy: { state: "enabled" | "disabled" | "unconfigured"; terms: string };
+  capabilities: {
+    family: string;
+    type: "chat";
+    tokenizer: string;
+    limits: {
+      max_context_window_tokens: number;
+      max_output_tokens: number;
+      max_prompt_tokens: number;
+    };
+    supports: { tool_calls: boolean; vision: boolean; streaming: boolean };
+  };
+}
+
+function model(
+  id: string,
+  name: string,
+  vendor: string,
+  endpoints: string[],
+  limits: [number, number, number],
+  extra: { preview?: boolean; disabled?: boolean; vision?: boolean } = {},
+): CopilotModel {
+  return {
+    id,
+    name,
+    vendor,
+    preview: extra.preview ?? false,
+    model_picker_enabled: true,
+    supported_endpoints: endpoints,
+    policy: { state: extra.disabled ? "disabled" : "enabled", terms: `Enable access to ${name}.` },
+    capabilities: {
+      family: id,
+      type: "chat",
+      tokenizer: "o200k_base",
+      limits: {
+        max_context_window_tokens: limits[0],
+        max_output_tokens: limits[1],
+        max_prompt_tokens: limits[2],
+      },
+      supports: { tool_calls: true, vision: extra.vision ?? true, streaming: true },
+    },
+  };
+}
+
+const CHAT = "/chat/completions";
+const RESPONSES = "/responses";
+const MESSAGES = "/v1/messages";
+
+export const COPILOT_MODELS: CopilotModel[] = [
+  model("gpt-4.1", "GPT-4.1", "Azure OpenAI", [CHAT, RESPONSES], [128000, 16384, 128000]),
+  model("gpt-4o", "GPT-4o", "Azure OpenAI", [CHAT], [128000, 4096, 64000]),
+  model("gpt-5.2", "GPT-5.2", "OpenAI", [RESPONSES], [400000, 128000, 272000]),
+  model("gpt-5.2-codex", "GPT-5.2-Codex", "OpenAI", [RESPONSES], [400000, 128000, 272000]),
+  model("gpt-5-mini", "GPT-5 mini", "Azure OpenAI", [RESPONSES], [264000, 64000, 128000]),
+  model("claude-sonnet-4.5", "Claude Sonnet 4.5", "Anthropic", [CHAT, MESSAGES], [
+    200000,
+    32000,
+    128000,
+  ]),
+  model("claude-haiku-4.5", "Claude Haiku 4.5", "Anthropic", [CHAT, MESSAGES], [
+    200000,
+    32000,
+    128000,
+  ]),
+  model("claude-opus-4.5", "Claude Opus 4.5", "Anthropic", [CHAT, MESSAGES], [
+    200000,
+    32000,
+    128000,
+  ], { preview: true, disabled: true }),
+];
+
+/** GPT-5.x and codex models only accept `/responses`. */
+export function isResponsesOnly(id: string): boolean {
+  return /^gpt-5/.test(id) || id.includes("codex");
+}
