@@ -1,0 +1,345 @@
+// Accounts view: one section per provider, each account as a card with its
+// status, live expiry countdown, quota bars and actions.
+import { del, get, patch, post, seg } from "./api.js";
+import {
+  announce,
+  announceError,
+  busy,
+  confirmDialog,
+  field,
+  h,
+  openDialog,
+  replace,
+} from "./dom.js";
+import {
+  dateTime,
+  expiryCountdown,
+  percent,
+  providerName,
+  PROVIDERS,
+  relative,
+  STATUS_LABELS,
+} from "./format.js";
+import { openConnectDialog, openImportDialog } from "./connect.js";
+import { usagePanel } from "./usage.js";
+
+export function accountsView(section) {
+  const list = h("div", { class: "provider-list", "aria-busy": "true" });
+  const reload = async () => {
+    list.setAttribute("aria-busy", "true");
+    try {
+      const data = await get("/admin/accounts");
+      renderAccounts(list, data?.accounts ?? [], reload);
+    } catch (error) {
+      replace(
+        list,
+        h("p", { class: "error-box", text: `Accounts could not be loaded: ${error.message}` }),
+      );
+    } finally {
+      list.setAttribute("aria-busy", "false");
+    }
+  };
+  replace(
+    section,
+    h(
+      "div",
+      { class: "view-head" },
+      h("h1", { id: "accounts-title", text: "Accounts" }),
+      h(
+        "div",
+        { class: "toolbar" },
+        h("button", {
+          type: "button",
+          class: "primary",
+          text: "Connect account",
+          onclick: () => openConnectDialog(reload),
+        }),
+        h("button", {
+          type: "button",
+          text: "Import credentials",
+          onclick: () => openImportDialog(reload),
+        }),
+        h("button", {
+          type: "button",
+          class: "ghost",
+          text: "Reload",
+          onclick: (e) => busy(e.currentTarget, reload),
+        }),
+      ),
+    ),
+    list,
+  );
+  reload();
+  return { show: reload };
+}
+
+function renderAccounts(list, accounts, reload) {
+  const sections = PROVIDERS.map((provider) => {
+    const mine = accounts.filter((a) => a.provider === provider.id);
+    const headingId = `provider-${provider.id}`;
+    return h(
+      "section",
+      { class: "provider", "aria-labelledby": headingId },
+      h(
+        "h2",
+        { id: headingId },
+        provider.name,
+        h("span", { class: "count", text: ` ${mine.length}` }),
+      ),
+      mine.length
+        ? h("ul", { class: "cards" }, mine.map((a) => h("li", {}, accountCard(a, reload))))
+        : h("p", {
+          class: "empty",
+          text: `No ${provider.name} account yet. Use “Connect account” or “Import credentials”.`,
+        }),
+    );
+  });
+  replace(list, sections);
+}
+
+function statusBadge(status) {
+  return h("span", {
+    class: ["badge", `status-${status ?? "unknown"}`],
+    text: STATUS_LABELS[status] ?? String(status ?? "unknown"),
+  });
+}
+
+/** A <dd> that re-renders itself every second while it is in the page. */
+function ticking(render) {
+  const el = h("dd", { "data-tick": "" });
+  const update = () => {
+    el.textContent = render();
+  };
+  el.addEventListener("tick", update);
+  update();
+  return el;
+}
+
+export function quotaBars(windows) {
+  if (!Array.isArray(windows) || windows.length === 0) return null;
+  return h(
+    "ul",
+    { class: "quota" },
+    windows.map((w) => {
+      const used = Math.min(1, Math.max(0, Number(w.usedFraction) || 0));
+      const fill = h("span", { class: "bar-fill" });
+      fill.style.width = `${(used * 100).toFixed(1)}%`;
+      const level = used >= 0.9 ? "high" : used >= 0.7 ? "mid" : "low";
+      const reset = typeof w.resetsAt === "number" ? `resets ${relative(w.resetsAt)}` : "";
+      return h(
+        "li",
+        {},
+        h(
+          "div",
+          { class: "quota-label" },
+          h("span", { text: String(w.name ?? "window") }),
+          h("span", { class: "muted", text: `${percent(used)} used${reset ? ` · ${reset}` : ""}` }),
+        ),
+        h(
+          "div",
+          {
+            class: ["bar", `bar-${level}`],
+            role: "progressbar",
+            "aria-label": `${w.name ?? "Quota window"} used`,
+            "aria-valuemin": "0",
+            "aria-valuemax": "100",
+            "aria-valuenow": String(Math.round(used * 100)),
+          },
+          fill,
+        ),
+      );
+    }),
+  );
+}
+
+function accountCard(account, reload) {
+  const id = seg(account.id);
+  const details = h("dl", { class: "facts" });
+  const fact = (name, value) => {
+    if (value === undefined || value === null || value === "") return;
+    details.append(
+      h("dt", { text: name }),
+      value instanceof Node ? value : h("dd", { text: value }),
+    );
+  };
+  fact("Email", account.email);
+  fact("Plan", account.plan);
+  fact("Token expires", ticking(() => expiryCountdown(account.expiresAt)));
+  fact("Last refresh", account.lastRefreshAt ? `${relative(account.lastRefreshAt)}` : "never");
+  if (account.lastRefreshError) {
+    details.append(
+      h("dt", { text: "Refresh error" }),
+      h("dd", { class: "error-text", text: account.lastRefreshError }),
+    );
+  }
+  if (typeof account.coolingDownUntil === "number" && account.coolingDownUntil > Date.now()) {
+    fact(
+      "Cooling down",
+      ticking(() =>
+        `until ${dateTime(account.coolingDownUntil)} (${relative(account.coolingDownUntil)})`
+      ),
+    );
+  }
+  fact("Last used", account.lastUsedAt ? relative(account.lastUsedAt) : "never");
+  fact("Priority", String(account.priority ?? "—"));
+  fact("Account id", h("dd", {}, h("code", { text: account.externalId ?? "" })));
+
+  const quota = h("div", { class: "quota-box" }, quotaBars(account.quota?.windows));
+  const actions = h("div", { class: "actions wrap" });
+  const act = (label, handler, cls) => {
+    const button = h("button", { type: "button", class: cls ?? "small", text: label });
+    button.addEventListener("click", () => busy(button, handler));
+    actions.append(button);
+    return button;
+  };
+  const run = async (fn, okMessage) => {
+    try {
+      await fn();
+      announce(okMessage);
+      await reload();
+    } catch (error) {
+      announceError(error.message);
+    }
+  };
+  if (!account.isPrimary) {
+    act(
+      "Make primary",
+      () =>
+        run(
+          () => post(`/admin/accounts/${id}/primary`),
+          `${account.label} is now the primary account.`,
+        ),
+    );
+  }
+  act(account.enabled ? "Disable" : "Enable", () =>
+    run(
+      () => patch(`/admin/accounts/${id}`, { enabled: !account.enabled }),
+      `${account.label} is ${account.enabled ? "disabled" : "enabled"}.`,
+    ));
+  act(
+    "Refresh now",
+    () => run(() => post(`/admin/accounts/${id}/refresh`), `${account.label} was refreshed.`),
+  );
+  act("Check quota", async () => {
+    try {
+      const live = await get(`/admin/accounts/${id}/quota`);
+      replace(quota, liveQuota(live));
+    } catch (error) {
+      replace(quota, h("p", { class: "error-text", text: `Quota check failed: ${error.message}` }));
+    }
+  });
+  act("Usage", () => {
+    openDialog({
+      title: `Usage of ${account.label}`,
+      wide: true,
+      content: usagePanel(`/admin/accounts/${id}/usage`),
+    });
+  });
+  act("Edit", () => editAccount(account, reload));
+  act("Delete", async () => {
+    const ok = await confirmDialog({
+      title: "Delete account",
+      message: `Delete ${account.label} (${providerName(account.provider)})? ` +
+        "Kleis forgets its tokens; keys pinned to it fall back to other accounts.",
+      confirmLabel: "Delete account",
+      danger: true,
+    });
+    if (ok) await run(() => del(`/admin/accounts/${id}`), `${account.label} was deleted.`);
+  }, "small danger");
+
+  return h(
+    "article",
+    {
+      class: ["card", "account", account.enabled ? "" : "is-disabled"],
+      "aria-label": account.label,
+    },
+    h(
+      "div",
+      { class: "card-head" },
+      h("h3", { text: account.label }),
+      h(
+        "div",
+        { class: "badges" },
+        account.isPrimary ? h("span", { class: "badge primary-badge", text: "Primary" }) : null,
+        statusBadge(account.status),
+      ),
+    ),
+    details,
+    quota,
+    actions,
+  );
+}
+
+/** The live quota answer: windows as bars, anything else as plain facts. */
+function liveQuota(live) {
+  const parts = [h("p", { class: "muted small", text: `Checked ${dateTime(Date.now())}` })];
+  const windows = live?.windows ?? live?.quota?.windows;
+  const bars = quotaBars(windows);
+  if (bars) parts.push(bars);
+  const rest = h("dl", { class: "facts" });
+  const addFacts = (obj, prefix = "") => {
+    for (const [k, v] of Object.entries(obj ?? {})) {
+      if (k === "windows" || k === "quota") continue;
+      if (v && typeof v === "object" && !Array.isArray(v)) addFacts(v, `${prefix}${k}.`);
+      else rest.append(h("dt", { text: `${prefix}${k}` }), h("dd", { text: JSON.stringify(v) }));
+    }
+  };
+  addFacts(live);
+  if (rest.children.length) parts.push(rest);
+  if (!bars && !rest.children.length) {
+    parts.push(h("p", { text: "The provider reported no quota." }));
+  }
+  return parts;
+}
+
+function editAccount(account, reload) {
+  const label = field(
+    "Label",
+    h("input", { type: "text", value: account.label, required: true, maxlength: 200 }),
+  );
+  const priority = field(
+    "Priority",
+    h("input", { type: "number", step: "1", value: String(account.priority ?? 0) }),
+    "Lower numbers are tried first.",
+  );
+  const message = h("p", { class: "form-message", role: "alert" });
+  const save = h("button", { type: "submit", class: "primary", text: "Save" });
+  const form = h(
+    "form",
+    { class: "form" },
+    label.row,
+    priority.row,
+    message,
+    h("div", { class: "actions" }, save),
+  );
+  const d = openDialog({ title: `Edit ${account.label}`, content: form });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {};
+    const newLabel = label.input.value.trim();
+    if (!newLabel) {
+      message.textContent = "The label cannot be empty.";
+      label.input.focus();
+      return;
+    }
+    if (newLabel !== account.label) body.label = newLabel;
+    const newPriority = Number(priority.input.value);
+    if (!Number.isInteger(newPriority)) {
+      message.textContent = "The priority must be a whole number.";
+      priority.input.focus();
+      return;
+    }
+    if (newPriority !== account.priority) body.priority = newPriority;
+    if (Object.keys(body).length === 0) return d.close();
+    await busy(save, async () => {
+      try {
+        await patch(`/admin/accounts/${seg(account.id)}`, body);
+        d.close();
+        announce(`${newLabel} was saved.`);
+        await reload();
+      } catch (error) {
+        message.textContent = error.message;
+      }
+    });
+  });
+}

@@ -1,0 +1,218 @@
+// Audit log (newest first, paged with the API's cursor) and the encrypted
+// backup export/restore.
+import { api, get, post } from "./api.js";
+import { announce, busy, confirmDialog, field, h, replace } from "./dom.js";
+import { dateTime } from "./format.js";
+
+const ACTION_LABELS = {
+  "key.created": "Key created",
+  "key.updated": "Key updated",
+  "key.revoked": "Key revoked",
+  "key.rotated": "Key rotated",
+  "key.deleted": "Key deleted",
+  "admin.login_failed": "Admin sign-in failed",
+  "admin.lockout": "Admin sign-in locked out",
+  "key.auth_lockout": "Key attempts locked out",
+  "account.added": "Account added",
+  "account.updated": "Account updated",
+  "account.removed": "Account removed",
+  "account.primary": "Primary account set",
+  "account.refreshed": "Account refreshed",
+  "account.refresh_failed": "Account refresh failed",
+  "account.needs_login": "Account needs login",
+  "backup.exported": "Backup exported",
+  "backup.restored": "Backup restored",
+};
+
+const PAGE = 50;
+
+function detailsText(details) {
+  if (!details || typeof details !== "object") return "";
+  return Object.entries(details).map(([k, v]) => `${k}: ${v === null ? "—" : String(v)}`).join(
+    " · ",
+  );
+}
+
+function row(entry) {
+  const action = String(entry.action ?? "");
+  const kind = action.split(".")[0] || "other";
+  const failed = /failed|lockout|needs_login|revoked|removed|deleted/.test(action);
+  return h(
+    "tr",
+    {},
+    h(
+      "td",
+      { class: "nowrap" },
+      h("time", { datetime: new Date(entry.at).toISOString(), text: dateTime(entry.at) }),
+    ),
+    h(
+      "td",
+      {},
+      h("span", {
+        class: ["badge", `audit-${kind}`, failed ? "audit-warn" : ""],
+        text: ACTION_LABELS[action] ?? action,
+      }),
+    ),
+    h("td", { text: String(entry.actor ?? "") }),
+    h("td", {}, h("code", { text: String(entry.target ?? "") })),
+    h("td", { text: String(entry.address ?? "") }),
+    h("td", { class: "details", text: detailsText(entry.details) }),
+  );
+}
+
+export function auditView(section) {
+  const tbody = h("tbody", {});
+  const message = h("p", { class: "muted", "aria-live": "polite" });
+  const more = h("button", { type: "button", text: "Load more", hidden: true });
+  let cursor = null;
+  let seq = 0;
+
+  const load = async (append) => {
+    const mine = ++seq;
+    const query = new URLSearchParams({ limit: String(PAGE) });
+    if (append && cursor) query.set("cursor", cursor);
+    try {
+      const data = await get(`/admin/audit?${query}`);
+      if (mine !== seq) return;
+      const entries = data?.entries ?? data?.audit ?? data?.items ?? [];
+      if (!append) tbody.replaceChildren();
+      for (const entry of entries) tbody.append(row(entry));
+      cursor = data?.cursor ?? data?.nextCursor ?? null;
+      more.hidden = !cursor;
+      message.textContent = tbody.children.length
+        ? (append ? `Loaded ${entries.length} more entries.` : "")
+        : "Nothing in the audit log yet.";
+    } catch (error) {
+      if (mine !== seq) return;
+      message.textContent = `The audit log could not be loaded: ${error.message}`;
+    }
+  };
+  more.addEventListener("click", () => busy(more, () => load(true)));
+
+  replace(
+    section,
+    h(
+      "div",
+      { class: "view-head" },
+      h("h1", { id: "audit-title", text: "Audit log" }),
+      h(
+        "div",
+        { class: "toolbar" },
+        h("button", {
+          type: "button",
+          class: "ghost",
+          text: "Reload",
+          onclick: (e) => busy(e.currentTarget, () => load(false)),
+        }),
+      ),
+    ),
+    h(
+      "div",
+      { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Audit log entries" },
+      h(
+        "table",
+        { class: "data audit" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["When", "Action", "Actor", "Target", "Address", "Details"].map((t) =>
+              h("th", { scope: "col", text: t })
+            ),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+    message,
+    h("div", { class: "actions" }, more),
+    backupSection(),
+  );
+  load(false);
+  return { show: () => load(false) };
+}
+
+function backupSection() {
+  const exportButton = h("button", { type: "button", text: "Download backup" });
+  const restoreFile = field(
+    "Backup file",
+    h("input", { type: "file", accept: ".json,application/json" }),
+    "Restorable only with the same KLEIS_ENCRYPTION_KEY. Existing ids are updated; nothing else is removed.",
+  );
+  const restoreButton = h("button", { type: "submit", class: "primary", text: "Restore" });
+  const message = h("p", { class: "form-message", role: "alert" });
+
+  exportButton.addEventListener("click", () =>
+    busy(exportButton, async () => {
+      try {
+        const { text } = await api("GET", "/admin/export", undefined, { raw: true });
+        const blob = new Blob([text], { type: "application/json" });
+        const url = URL.createObjectURL(blob);
+        const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+        const link = h("a", { href: url, download: `kleis-backup-${stamp}.json` });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        message.textContent = "";
+        announce("Backup downloaded.");
+      } catch (error) {
+        message.textContent = `Export failed: ${error.message}`;
+      }
+    }));
+
+  const form = h(
+    "form",
+    { class: "form restore" },
+    restoreFile.row,
+    h("div", { class: "actions" }, restoreButton),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = restoreFile.input.files?.[0];
+    if (!file) {
+      message.textContent = "Choose a backup file first.";
+      restoreFile.input.focus();
+      return;
+    }
+    const ok = await confirmDialog({
+      title: "Restore backup",
+      message:
+        `Restore accounts and keys from ${file.name}? Existing ids are overwritten with the backup's version.`,
+      confirmLabel: "Restore",
+      danger: true,
+    });
+    if (!ok) return;
+    await busy(restoreButton, async () => {
+      try {
+        const text = await file.text();
+        const answer = await post("/admin/restore", text);
+        message.textContent = "";
+        const counts = answer && typeof answer === "object"
+          ? Object.entries(answer).filter(([, v]) => typeof v === "number").map(([k, v]) =>
+            `${k}: ${v}`
+          ).join(", ")
+          : "";
+        announce(`Backup restored.${counts ? ` ${counts}.` : ""}`);
+        restoreFile.input.value = "";
+      } catch (error) {
+        message.textContent = `Restore failed: ${error.message}`;
+      }
+    });
+  });
+
+  return h(
+    "section",
+    { class: "backup", "aria-labelledby": "backup-title" },
+    h("h2", { id: "backup-title", text: "Backup and restore" }),
+    h("p", {
+      class: "muted",
+      text: "The backup holds accounts and keys, encrypted. Keep it somewhere safe.",
+    }),
+    h("div", { class: "actions start" }, exportButton),
+    form,
+    message,
+  );
+}

@@ -1,0 +1,497 @@
+// Connecting an account (OAuth device and code-paste flows) and importing
+// credential files. Device flows complete by themselves: the dialog polls
+// `complete` at the flow's interval until the provider says yes or no.
+import { ApiError, post, seg } from "./api.js";
+import { announce, busy, copyButton, field, h, openDialog, replace, uid } from "./dom.js";
+import { duration, fromLocalInput, providerName, PROVIDERS } from "./format.js";
+
+const TAKEOVER_WARNING = "Importing takes over the refresh chain: the CLI these credentials " +
+  "came from is logged out the first time Kleis refreshes them. Log it in again separately " +
+  "if you still need it.";
+
+function radioGroup(legend, name, options, selected) {
+  const fieldset = h("fieldset", { class: "radio-group" }, h("legend", { text: legend }));
+  for (const option of options) {
+    const id = uid(name);
+    fieldset.append(
+      h(
+        "div",
+        { class: "radio" },
+        h("input", {
+          type: "radio",
+          name,
+          id,
+          value: option.id,
+          checked: option.id === selected,
+        }),
+        h("label", { for: id, text: option.name }),
+        option.hint ? h("span", { class: "hint", text: option.hint }) : null,
+      ),
+    );
+  }
+  return fieldset;
+}
+
+const checkedValue = (form, name) => form.querySelector(`input[name="${name}"]:checked`)?.value;
+
+/** Explains a failed OAuth call in the words the admin needs. */
+function flowErrorText(error) {
+  if (error instanceof ApiError && error.status === 410) {
+    return "This login expired before it finished. Start again.";
+  }
+  if (error instanceof ApiError && error.status === 404) {
+    return "Kleis no longer knows this login (it may have finished already). Start again.";
+  }
+  return error.message;
+}
+
+export function openConnectDialog(onConnected) {
+  const body = h("div", { class: "connect" });
+  let stopPolling = () => {};
+  const d = openDialog({
+    title: "Connect an account",
+    content: body,
+    wide: true,
+    onClose: () => stopPolling(),
+  });
+
+  const showStart = () => {
+    const enterprise = field(
+      "GitHub Enterprise domain (optional)",
+      h("input", {
+        type: "text",
+        name: "enterpriseDomain",
+        placeholder: "github.example.com",
+        autocomplete: "off",
+        spellcheck: "false",
+      }),
+      "Leave empty for github.com.",
+    );
+    const codexMode = radioGroup("Sign-in method", "codexMode", [
+      { id: "browser", name: "Browser", hint: "Open a link, then paste the address you land on." },
+      { id: "device", name: "Device code", hint: "Type a code at auth.openai.com/codex/device." },
+    ], "browser");
+    const options = h("div", { class: "provider-options" });
+    const message = h("p", { class: "form-message", role: "alert" });
+    const start = h("button", { type: "submit", class: "primary", text: "Start" });
+    const form = h(
+      "form",
+      { class: "form" },
+      radioGroup("Provider", "provider", PROVIDERS, "copilot"),
+      options,
+      message,
+      h("div", { class: "actions" }, start),
+    );
+    const updateOptions = () => {
+      const provider = checkedValue(form, "provider");
+      if (provider === "copilot") replace(options, enterprise.row);
+      else if (provider === "codex") replace(options, codexMode);
+      else {replace(
+          options,
+          h("p", {
+            class: "hint",
+            text: "Claude signs in in the browser; you paste back the code it shows.",
+          }),
+        );}
+    };
+    form.addEventListener("change", (e) => {
+      if (e.target.name === "provider") updateOptions();
+    });
+    updateOptions();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const provider = checkedValue(form, "provider");
+      const request = {};
+      if (provider === "copilot") {
+        request.mode = "device";
+        const domain = enterprise.input.value.trim();
+        if (domain) request.enterpriseDomain = domain;
+      } else if (provider === "codex") {
+        request.mode = checkedValue(form, "codexMode") ?? "browser";
+      } else {
+        request.mode = "browser";
+      }
+      message.textContent = "";
+      await busy(start, async () => {
+        try {
+          const flow = await post(`/admin/accounts/${seg(provider)}/oauth/start`, request);
+          if (flow?.method === "device") showDevice(provider, flow);
+          else showCodePaste(provider, flow);
+        } catch (error) {
+          message.textContent = `The login could not start: ${error.message}`;
+        }
+      });
+    });
+    replace(body, form);
+    form.querySelector("input")?.focus();
+  };
+
+  const showDone = (provider, account) => {
+    const label = account?.label ?? "The account";
+    const done = h("button", {
+      type: "button",
+      class: "primary",
+      text: "Done",
+      onclick: () => d.close(),
+    });
+    replace(
+      body,
+      h(
+        "div",
+        { class: "success-box", role: "status" },
+        h("strong", { text: `${label} is connected.` }),
+        ` ${providerName(provider)}${account?.email ? ` · ${account.email}` : ""}`,
+      ),
+      h("div", { class: "actions" }, done),
+    );
+    done.focus();
+    announce(`${label} is connected.`);
+    onConnected?.();
+  };
+
+  const showFailure = (text) => {
+    const again = h("button", {
+      type: "button",
+      class: "primary",
+      text: "Start again",
+      onclick: showStart,
+    });
+    replace(
+      body,
+      h("p", { class: "error-box", role: "alert", text }),
+      h("div", { class: "actions" }, again),
+    );
+    again.focus();
+  };
+
+  const instructions = (flow) =>
+    flow?.instructions ? h("p", { class: "instructions", text: flow.instructions }) : null;
+
+  const expiryLine = (flow) => {
+    if (typeof flow?.expiresAt !== "number") return null;
+    const el = h("p", { class: "muted small", "data-tick": "" });
+    const update = () => {
+      const left = flow.expiresAt - Date.now();
+      el.textContent = left > 0
+        ? `This login expires in ${duration(left, true)}.`
+        : "This login has expired.";
+    };
+    el.addEventListener("tick", update);
+    update();
+    return el;
+  };
+
+  const showDevice = (provider, flow) => {
+    const codeInput = h("input", {
+      type: "text",
+      readonly: true,
+      value: flow.userCode ?? "",
+      class: "sr-only",
+      tabindex: "-1",
+      "aria-hidden": "true",
+    });
+    const state = h("p", {
+      class: "polling",
+      role: "status",
+      "aria-live": "polite",
+      text: "Waiting for you to approve the code…",
+    });
+    const cancel = h("button", {
+      type: "button",
+      class: "ghost",
+      text: "Cancel",
+      onclick: () => d.close(),
+    });
+    replace(
+      body,
+      instructions(flow),
+      h(
+        "div",
+        { class: "device-code" },
+        h("span", { class: "muted small", text: "Your code" }),
+        h("output", { class: "user-code", "aria-label": "Device code", text: flow.userCode ?? "" }),
+        copyButton(() => flow.userCode ?? "", "Copy code", codeInput),
+        codeInput,
+      ),
+      h(
+        "p",
+        {},
+        "Open ",
+        h("a", {
+          href: flow.authorizationUrl,
+          target: "_blank",
+          rel: "noopener noreferrer",
+          class: "verification-link",
+          text: flow.authorizationUrl,
+        }),
+        " and enter the code.",
+      ),
+      expiryLine(flow),
+      state,
+      h("div", { class: "actions" }, cancel),
+    );
+    body.querySelector(".verification-link")?.focus();
+
+    let stopped = false;
+    let timer;
+    stopPolling = () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+    let intervalMs = Math.max(1, Number(flow.interval) || 5) * 1000;
+    const poll = async () => {
+      if (stopped) return;
+      try {
+        const answer = await post(`/admin/accounts/${seg(provider)}/oauth/complete`, {
+          flowId: flow.flowId,
+        });
+        if (stopped) return;
+        if (answer?.status === "complete") {
+          stopPolling();
+          showDone(provider, answer.account);
+          return;
+        }
+        if (answer?.status === "failed") {
+          stopPolling();
+          showFailure(answer.message ?? answer.error?.message ?? "The provider refused the login.");
+          return;
+        }
+        if (Number(answer?.interval) > 0) intervalMs = Number(answer.interval) * 1000;
+        state.textContent = `Waiting for you to approve the code… (checked ${
+          new Date().toLocaleTimeString()
+        })`;
+      } catch (error) {
+        if (stopped) return;
+        // A transient network error or 5xx keeps polling; the flow itself failing stops it.
+        if (error instanceof ApiError && (error.status === 0 || error.status >= 500)) {
+          state.textContent = `Could not check just now (${error.message}); trying again.`;
+        } else {
+          stopPolling();
+          showFailure(flowErrorText(error));
+          return;
+        }
+      }
+      timer = setTimeout(poll, intervalMs);
+    };
+    timer = setTimeout(poll, intervalMs);
+  };
+
+  const showCodePaste = (provider, flow) => {
+    const isCodex = provider === "codex";
+    const paste = field(
+      isCodex ? "Callback URL" : "Code",
+      h("textarea", {
+        rows: "3",
+        required: true,
+        spellcheck: "false",
+        autocomplete: "off",
+        placeholder: isCodex ? "http://localhost:1455/auth/callback?code=…&state=…" : "code#state",
+      }),
+      isCodex
+        ? "After signing in, the browser shows an unreachable localhost page: copy the whole address from the address bar."
+        : "After signing in, Claude shows a code: copy all of it (it contains a #).",
+    );
+    const message = h("p", { class: "form-message", role: "alert" });
+    const finish = h("button", { type: "submit", class: "primary", text: "Finish" });
+    const form = h(
+      "form",
+      { class: "form" },
+      instructions(flow),
+      h(
+        "p",
+        {},
+        h("a", {
+          href: flow.authorizationUrl,
+          target: "_blank",
+          rel: "noopener noreferrer",
+          class: "button-link",
+          text: `Open the ${providerName(provider)} sign-in page`,
+        }),
+      ),
+      expiryLine(flow),
+      paste.row,
+      message,
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "ghost", text: "Cancel", onclick: () => d.close() }),
+        finish,
+      ),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const code = paste.input.value.trim();
+      if (!code) {
+        message.textContent = isCodex ? "Paste the callback URL first." : "Paste the code first.";
+        paste.input.focus();
+        return;
+      }
+      await busy(finish, async () => {
+        try {
+          const answer = await post(`/admin/accounts/${seg(provider)}/oauth/complete`, {
+            flowId: flow.flowId,
+            code,
+          });
+          if (answer?.status === "complete") showDone(provider, answer.account);
+          else {message.textContent = answer?.message ??
+              "The login is not complete yet. Check the pasted text.";}
+        } catch (error) {
+          if (error instanceof ApiError && (error.status === 410 || error.status === 404)) {
+            showFailure(flowErrorText(error));
+          } else message.textContent = error.message;
+        }
+      });
+    });
+    replace(body, form);
+    form.querySelector("a")?.focus();
+  };
+
+  showStart();
+  return d;
+}
+
+export function openImportDialog(onImported) {
+  const provider = field(
+    "Provider",
+    h("select", {}, PROVIDERS.map((p) => h("option", { value: p.id, text: p.name }))),
+  );
+  const warning = h("p", { class: "warning-box", text: TAKEOVER_WARNING });
+  const file = field(
+    "Credential file",
+    h("input", { type: "file", accept: ".json,application/json" }),
+    "Codex ~/.codex/auth.json, Claude ~/.claude/.credentials.json, OpenCode auth.json, Copilot apps.json or hosts.json.",
+  );
+  const paste = field(
+    "…or paste its contents",
+    h("textarea", {
+      rows: "7",
+      spellcheck: "false",
+      autocomplete: "off",
+      class: "mono",
+      placeholder: "{ … }",
+    }),
+  );
+  const fileSection = h("div", { class: "import-file" }, file.row, paste.row);
+  const accessToken = field(
+    "Access token",
+    h("input", { type: "password", autocomplete: "off", spellcheck: "false" }),
+  );
+  const refreshToken = field(
+    "Refresh token (optional)",
+    h("input", { type: "password", autocomplete: "off", spellcheck: "false" }),
+  );
+  const expiresAt = field(
+    "Access token expires (optional)",
+    h("input", { type: "datetime-local" }),
+  );
+  const label = field("Label (optional)", h("input", { type: "text", maxlength: "200" }));
+  const fieldsSection = h(
+    "div",
+    { class: "import-fields" },
+    accessToken.row,
+    refreshToken.row,
+    expiresAt.row,
+    label.row,
+  );
+  const mode = radioGroup("What do you have?", "importMode", [
+    { id: "file", name: "A credential file" },
+    { id: "fields", name: "Token values" },
+  ], "file");
+  const modeBox = h("div", {});
+  const message = h("p", { class: "form-message", role: "alert" });
+  const result = h("div", { "aria-live": "polite" });
+  const submit = h("button", { type: "submit", class: "primary", text: "Import" });
+  const form = h(
+    "form",
+    { class: "form" },
+    provider.row,
+    warning,
+    mode,
+    modeBox,
+    message,
+    result,
+    h("div", { class: "actions" }, submit),
+  );
+  const update = () => {
+    warning.hidden = provider.input.value === "copilot";
+    replace(modeBox, checkedValue(form, "importMode") === "fields" ? fieldsSection : fileSection);
+  };
+  form.addEventListener("change", (e) => {
+    if (e.target === provider.input || e.target.name === "importMode") update();
+  });
+  update();
+  file.input.addEventListener("change", async () => {
+    const chosen = file.input.files?.[0];
+    if (!chosen) return;
+    if (chosen.size > 256 * 1024) {
+      message.textContent = "That file is too large to be a credential file.";
+      return;
+    }
+    paste.input.value = await chosen.text();
+    message.textContent = "";
+  });
+
+  const d = openDialog({ title: "Import credentials", content: form, wide: true });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.textContent = "";
+    replace(result);
+    let payload;
+    if (checkedValue(form, "importMode") === "fields") {
+      const token = accessToken.input.value.trim();
+      if (!token) {
+        message.textContent = "Enter the access token.";
+        accessToken.input.focus();
+        return;
+      }
+      payload = { accessToken: token };
+      if (refreshToken.input.value.trim()) payload.refreshToken = refreshToken.input.value.trim();
+      const expires = fromLocalInput(expiresAt.input.value);
+      if (expires !== undefined) payload.expiresAt = expires;
+      if (label.input.value.trim()) payload.label = label.input.value.trim();
+    } else {
+      const text = paste.input.value.trim();
+      if (!text) {
+        message.textContent = "Choose a credential file or paste its contents.";
+        file.input.focus();
+        return;
+      }
+      try {
+        payload = JSON.parse(text);
+      } catch {
+        message.textContent = "That is not valid JSON. Paste the whole file.";
+        paste.input.focus();
+        return;
+      }
+    }
+    await busy(submit, async () => {
+      try {
+        const answer = await post(`/admin/accounts/${seg(provider.input.value)}/import`, payload);
+        const account = answer?.account;
+        const warnings = (answer?.warnings ?? []).map((w) =>
+          typeof w === "string" ? w : w?.message ?? JSON.stringify(w)
+        );
+        paste.input.value = "";
+        accessToken.input.value = "";
+        refreshToken.input.value = "";
+        replace(
+          result,
+          h(
+            "div",
+            { class: "success-box", role: "status" },
+            h("strong", { text: `Imported ${account?.label ?? "the account"}.` }),
+            account?.email ? ` ${account.email}` : "",
+          ),
+          warnings.length
+            ? h("ul", { class: "warning-box" }, warnings.map((w) => h("li", { text: w })))
+            : null,
+        );
+        announce(`Imported ${account?.label ?? "the account"}.`);
+        onImported?.();
+      } catch (error) {
+        message.textContent = `Import failed: ${error.message}`;
+      }
+    });
+  });
+  return d;
+}
