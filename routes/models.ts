@@ -1,11 +1,88 @@
-// PLACEHOLDER: the registry area (issue 5) replaces this file.
+/**
+ * Model lists for API clients: GET /v1/models (every model the key may use,
+ * ids as in /api.json), /openai/v1/models (Codex), /copilot/v1/models
+ * (Copilot), both OpenAI list shape with the backend's own ids, and
+ * /anthropic/v1/models (Claude, Anthropic list shape with its pagination).
+ * The API key middleware in front of these prefixes sets c.var.apiKey.
+ */
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
+import { badRequest } from "../src/errors.ts";
+import type { ProviderId } from "../src/providers/ids.ts";
+import { modelsForKey, type OfferedModel } from "../src/registry/service.ts";
 
-/** GET /v1/models, /openai/v1/models, /anthropic/v1/models, /copilot/v1/models. */
-export function modelsRoutes(_deps: Deps) {
+/** Release date as Unix seconds (0 when unknown), for `created`. */
+function releaseMs(model: OfferedModel): number {
+  const ms = Date.parse(`${model.facts.release_date}T00:00:00Z`);
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+function openAiList(models: OfferedModel[], listed: boolean) {
+  return {
+    object: "list",
+    data: models.map((m) => ({
+      id: listed ? m.listedId : m.id,
+      object: "model",
+      created: Math.floor(releaseMs(m) / 1000),
+      owned_by: m.provider,
+    })),
+  };
+}
+
+const anthropicQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+  after_id: z.string().min(1).optional(),
+  before_id: z.string().min(1).optional(),
+});
+
+export function modelsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  app.get("/v1/models", (c) => c.json({ object: "list", data: [] }));
+  const of = async (key: AppEnv["Variables"]["apiKey"], provider?: ProviderId) =>
+    (await modelsForKey(deps, key)).filter((m) => !provider || m.provider === provider);
+
+  app.get("/v1/models", async (c) => c.json(openAiList(await of(c.var.apiKey), true)));
+  app.get(
+    "/openai/v1/models",
+    async (c) => c.json(openAiList(await of(c.var.apiKey, "codex"), false)),
+  );
+  app.get(
+    "/copilot/v1/models",
+    async (c) => c.json(openAiList(await of(c.var.apiKey, "copilot"), false)),
+  );
+
+  app.get("/anthropic/v1/models", async (c) => {
+    const parsed = anthropicQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      const field = parsed.error.issues[0]?.path.join(".") ?? "query";
+      throw badRequest("invalid_query", `The query parameter ${field} is not valid.`);
+    }
+    const { limit, after_id: afterId, before_id: beforeId } = parsed.data;
+    const all = await of(c.var.apiKey, "claude");
+    let start = 0;
+    let end = all.length;
+    if (afterId !== undefined) start = all.findIndex((m) => m.id === afterId) + 1;
+    if (beforeId !== undefined) end = Math.max(0, all.findIndex((m) => m.id === beforeId));
+    // Paging back from before_id takes the last `limit` before it, as Anthropic does.
+    const page = beforeId !== undefined && afterId === undefined
+      ? all.slice(Math.max(start, end - limit), end)
+      : all.slice(start, Math.min(end, start + limit));
+    const hasMore = beforeId !== undefined && afterId === undefined
+      ? end - limit > start
+      : start + limit < end;
+    return c.json({
+      data: page.map((m) => ({
+        type: "model",
+        id: m.id,
+        display_name: m.facts.name,
+        created_at: new Date(releaseMs(m)).toISOString().replace(".000Z", "Z"),
+      })),
+      has_more: hasMore,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+    });
+  });
+
   return app;
 }

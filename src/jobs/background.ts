@@ -5,7 +5,9 @@
  */
 import type { Deps } from "../deps.ts";
 import { registerUsageWork } from "./usage_retention.ts";
+import { startRegistryRefresh } from "./registry_refresh.ts";
 
 export function startBackgroundWork(deps: Deps): void {
   registerUsageWork(deps);
+  startRegistryRefresh(deps);
 }
