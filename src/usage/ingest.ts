@@ -155,12 +155,13 @@ async function ingestNow(
     const seenKey = keys.usageEventSeen(`${batch.id}#${index}`);
     await commitChunk(deps, seenKey, chunk, retentionMs, async (op) => {
       // The per-key totals and last-used times ride with the first chunk only.
-      if (index !== 0) return;
-      for (const t of tokensByKeyDay) {
-        op.sum(keys.tokensInDay(t.keyId, t.day), BigInt(t.tokens));
-      }
-      for (const l of lastUsed) {
-        op.max(keys.lastUsed(l.kind, l.id), BigInt(Math.max(0, Math.round(l.at))));
+      if (index === 0) {
+        for (const t of tokensByKeyDay) {
+          op.sum(keys.tokensInDay(t.keyId, t.day), BigInt(t.tokens));
+        }
+        for (const l of lastUsed) {
+          op.max(keys.lastUsed(l.kind, l.id), BigInt(Math.max(0, Math.round(l.at))));
+        }
       }
       await options.beforeCommit?.(index);
     });
