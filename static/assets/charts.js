@@ -1,5 +1,5 @@
-// Stacked bar charts as inline SVG, built with DOM calls (no library, no
-// innerHTML). The chart redraws to its container's width.
+// Stacked bar charts as inline SVG, built with DOM calls (no library, no HTML
+// parsing). The chart redraws to its container's width.
 import { h, s } from "./dom.js";
 import { axisTime, compact, dateTime, num } from "./format.js";
 

@@ -1,0 +1,83 @@
+/**
+ * Headless Chromium (Debian's `chromium` package) driven by playwright-core,
+ * for the admin page tests. Each page records what should never happen: a
+ * JavaScript dialog (an alert from injected markup), an uncaught page error,
+ * a console error, or a CSP violation.
+ */
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM_PATH = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+export function chromiumAvailable(): boolean {
+  try {
+    return Deno.statSync(CHROMIUM_PATH).isFile;
+  } catch {
+    return false;
+  }
+}
+
+export interface PageProblems {
+  dialogs: string[];
+  pageErrors: string[];
+  consoleErrors: string[];
+}
+
+export interface TestBrowser {
+  browser: Browser;
+  /** A fresh context (own sessionStorage) and page at the given viewport. */
+  newPage(options?: { width?: number; height?: number }): Promise<{
+    page: Page;
+    context: BrowserContext;
+    problems: PageProblems;
+  }>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
+  const close = async () => {
+    await browser.close();
+  };
+  return {
+    browser,
+    async newPage(options = {}) {
+      const context = await browser.newContext({
+        viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+        permissions: ["clipboard-read", "clipboard-write"],
+      });
+      const page = await context.newPage();
+      const problems: PageProblems = { dialogs: [], pageErrors: [], consoleErrors: [] };
+      page.on("dialog", (dialog) => {
+        problems.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+        dialog.dismiss().catch(() => {});
+      });
+      page.on("pageerror", (error) => problems.pageErrors.push(String(error)));
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.consoleErrors.push(message.text());
+      });
+      return { page, context, problems };
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Where screenshots go (gitignored); created on demand. */
+export async function artifactPath(name: string): Promise<string> {
+  const dir = new URL("../../test-artifacts/", import.meta.url).pathname;
+  await Deno.mkdir(dir, { recursive: true });
+  return `${dir}${name}`;
+}
