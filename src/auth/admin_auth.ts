@@ -43,6 +43,16 @@ export function isAdminToken(config: Deps["config"], presented: string): boolean
 
 /** Throws 401 (or 429 while the address is locked out) unless the admin token is presented. */
 export async function requireAdmin(deps: Deps, c: Context): Promise<void> {
+  try {
+    await checkAdmin(deps, c);
+  } catch (error) {
+    // The refusal replaces the response, so it carries no-store itself (api.md: every answer).
+    if (error instanceof KleisError) error.headers["Cache-Control"] = "no-store";
+    throw error;
+  }
+}
+
+async function checkAdmin(deps: Deps, c: Context): Promise<void> {
   const address = clientAddress(c, deps.config.trustProxy);
   const lockout = await deps.kv.get<LockoutEntry>(keys.lockout("admin", address));
   assertNotLockedOut("admin", lockout.value, deps.now());
