@@ -11,7 +11,7 @@
 import type { Deps } from "../../deps.ts";
 import { keys } from "../../kv/keys.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
-import { loadTokens } from "../../accounts/repository.ts";
+import { getUpstreamCredentials } from "../../accounts/credentials.ts";
 import { EXCHANGE_HEADERS } from "./constants.ts";
 
 export const FRESH_MS = 60 * 60_000;
@@ -112,23 +112,13 @@ export function parseCopilotModels(body: unknown): CopilotLiveModel[] {
   return out;
 }
 
-// TEMPORARY until src/accounts/credentials.ts (getUpstreamCredentials) lands.
-async function credentialsOf(deps: ModelDeps, account: AccountRecord) {
-  const loaded = await loadTokens(deps, account.id);
-  if (!loaded) throw new Error("the account has no stored tokens");
-  const t = loaded.tokens;
-  return { accessToken: t.copilotToken ?? t.accessToken, apiBase: t.copilotApiBase };
-}
-
-type ModelDeps = Pick<Deps, "kv" | "config" | "fetch" | "now" | "log" | "random" | "sealingKey">;
-
 /** Fetches one account's list now and caches it. Throws on any failure. */
 export async function fetchCopilotModels(
-  deps: ModelDeps,
+  deps: Deps,
   account: AccountRecord,
   timeoutMs = BACKGROUND_FETCH_TIMEOUT_MS,
 ): Promise<CopilotModelsCacheEntry> {
-  const credentials = await credentialsOf(deps, account);
+  const credentials = await getUpstreamCredentials(deps, account);
   const base = (credentials.apiBase ?? deps.config.upstream.copilot).replace(/\/+$/, "");
   const res = await deps.fetch(`${base}/models`, {
     headers: {
@@ -163,7 +153,7 @@ function stateOf(kv: Deno.Kv): ProcessState {
 
 /** One fetch per account at a time in this process; failures are logged, never thrown. */
 function fetchOnce(
-  deps: ModelDeps,
+  deps: Deps,
   account: AccountRecord,
   timeoutMs: number,
 ): Promise<CopilotModelsCacheEntry | undefined> {
@@ -192,7 +182,7 @@ function fetchOnce(
  * short fetch; undefined when none can be had (the caller falls back).
  */
 export async function copilotModelsForAccount(
-  deps: ModelDeps,
+  deps: Deps,
   account: AccountRecord,
 ): Promise<CopilotLiveModel[] | undefined> {
   const cached = (await deps.kv.get<CopilotModelsCacheEntry>(keys.copilotModelsCache(account.id)))
