@@ -6,8 +6,10 @@
 import type { Deps } from "../deps.ts";
 import { registerUsageWork } from "./usage_retention.ts";
 import { startRegistryRefresh } from "./registry_refresh.ts";
+import { registerRefreshSweep } from "./refresh_sweep.ts";
 
 export function startBackgroundWork(deps: Deps): void {
   registerUsageWork(deps);
   startRegistryRefresh(deps);
+  registerRefreshSweep(deps);
 }

@@ -1,3 +1,18 @@
-// PLACEHOLDER: the accounts area (issue 3) replaces this file.
+/** The account side of the Codex adapter. */
 import type { AccountAdapter } from "../account_types.ts";
-export const codexAccount: AccountAdapter = {};
+import { completeCodexLogin, startCodexLogin } from "./login.ts";
+import { importCodex } from "./import.ts";
+import { codexQuota } from "./quota.ts";
+import { bearerUpstream, expiringNeedsRefresh } from "../account_common.ts";
+import { refreshCodex } from "./refresh.ts";
+
+export const codexAccount: AccountAdapter = {
+  provider: "codex",
+  needsRefresh: expiringNeedsRefresh,
+  refresh: refreshCodex,
+  upstream: bearerUpstream,
+  startLogin: startCodexLogin,
+  completeLogin: completeCodexLogin,
+  importCredentials: importCodex,
+  fetchQuota: codexQuota,
+};

@@ -1,3 +1,23 @@
-// PLACEHOLDER: the accounts area (issue 3) replaces this file.
+/** The account side of the Copilot adapter. */
 import type { AccountAdapter } from "../account_types.ts";
-export const copilotAccount: AccountAdapter = {};
+import { completeCopilotLogin, startCopilotLogin } from "./login.ts";
+import { importCopilot } from "./import.ts";
+import { copilotQuota } from "./quota.ts";
+import {
+  copilotNeedsRefresh,
+  copilotUpstream,
+  refreshCopilot,
+  validateCopilot,
+} from "./refresh.ts";
+
+export const copilotAccount: AccountAdapter = {
+  provider: "copilot",
+  needsRefresh: copilotNeedsRefresh,
+  refresh: refreshCopilot,
+  upstream: copilotUpstream,
+  startLogin: startCopilotLogin,
+  completeLogin: completeCopilotLogin,
+  importCredentials: importCopilot,
+  fetchQuota: copilotQuota,
+  validate: validateCopilot,
+};

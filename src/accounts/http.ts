@@ -1,0 +1,102 @@
+/**
+ * Calls to the providers' auth and account endpoints. Network failures and
+ * timeouts become transient ProviderAuthErrors; the message names the
+ * endpoint's origin, never a token.
+ */
+import type { Deps } from "../deps.ts";
+import { ProviderAuthError } from "./errors.ts";
+
+export const PROVIDER_TIMEOUT_MS = 8_000;
+
+export async function callProvider(
+  deps: Pick<Deps, "fetch">,
+  url: string,
+  init: RequestInit,
+  timeoutMs = PROVIDER_TIMEOUT_MS,
+): Promise<Response> {
+  try {
+    return await deps.fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+    throw new ProviderAuthError(
+      false,
+      timedOut ? "timeout" : "network_error",
+      `${new URL(url).origin} ${timedOut ? "did not answer in time" : "could not be reached"}.`,
+    );
+  }
+}
+
+/** The JSON object of an answer, or undefined when it is not one (the body is consumed). */
+export async function readJsonObject(res: Response): Promise<Record<string, unknown> | undefined> {
+  const text = await res.text().catch(() => "");
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+export function num(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) {
+    return Number(value);
+  }
+  return undefined;
+}
+
+export function obj(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : undefined;
+}
+
+const PERMANENT_CODES = new Set([
+  "invalid_grant",
+  "refresh_token_reused",
+  "refresh_token_expired",
+  "refresh_token_invalidated",
+  "invalid_client",
+  "unauthorized_client",
+  "invalid_request",
+  "unsupported_grant_type",
+]);
+
+/** The error code of an OAuth error body: `{error: "x"}` or `{error: {code|type: "x"}}`. */
+export function oauthErrorCode(body: Record<string, unknown> | undefined): string | undefined {
+  const error = body?.["error"];
+  if (typeof error === "string") return error;
+  const inner = obj(error);
+  return str(inner?.["code"]) ?? str(inner?.["type"]);
+}
+
+/**
+ * Classifies a failed token-endpoint answer. 5xx, 429 and unknown error
+ * bodies on 2xx are transient; 4xx answers are permanent (a refresh token
+ * the provider refuses will not start working by asking again).
+ */
+export function tokenEndpointFailure(
+  what: string,
+  status: number,
+  body: Record<string, unknown> | undefined,
+): ProviderAuthError {
+  const code = oauthErrorCode(body) ?? `http_${status}`;
+  const permanent = PERMANENT_CODES.has(code) ||
+    (status >= 400 && status < 500 && status !== 408 && status !== 429);
+  return new ProviderAuthError(
+    permanent,
+    code,
+    `${what} was refused (${code}, HTTP ${status}).`,
+  );
+}
+
+/** A used fraction in 0..1, rounded to 4 places. */
+export function clampFraction(x: number): number {
+  return Math.min(1, Math.max(0, Math.round(x * 10_000) / 10_000));
+}

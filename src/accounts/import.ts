@@ -1,0 +1,187 @@
+/**
+ * POST /admin/accounts/:provider/import: raw fields, or a credential file's
+ * JSON as it is on disk, detected by shape (providers.md §1.6, §2.7, §3.5).
+ * An OpenCode auth.json yields the entry of the route's provider.
+ */
+import type { Deps } from "../deps.ts";
+import { badRequest, KleisError } from "../errors.ts";
+import type { ProviderId } from "../providers/ids.ts";
+import { accountAdapter } from "../providers/mod.ts";
+import type { ParsedCredentials } from "../providers/account_types.ts";
+import { ProviderAuthError } from "./errors.ts";
+import { num, obj, str } from "./http.ts";
+import { saveLogin } from "./repository.ts";
+import { type AdminAccountView, adminAccountView } from "./status.ts";
+
+const OPENCODE_ENTRY: Record<ProviderId, string> = {
+  codex: "openai",
+  claude: "anthropic",
+  copilot: "github-copilot",
+};
+
+const SHAPES =
+  "raw fields {accessToken, refreshToken?, expiresAt?, label?}, Codex auth.json, Claude .credentials.json, OpenCode auth.json, or Copilot apps.json/hosts.json";
+
+/** Milliseconds, accepting seconds (values before 2001 in ms are taken as seconds). */
+function epochMs(value: unknown): number | undefined {
+  const n = num(value);
+  if (n === undefined || n <= 0) return undefined;
+  return n < 1e12 ? n * 1000 : n;
+}
+
+function wrongProvider(found: ProviderId, route: ProviderId): KleisError {
+  return badRequest(
+    "wrong_provider",
+    `This credential is for ${found}; import it at /admin/accounts/${found}/import, not ${route}.`,
+  );
+}
+
+function requireToken(value: unknown, field: string): string {
+  const token = str(value);
+  if (!token) throw badRequest("invalid_credentials", `${field} is missing or not a string.`);
+  return token;
+}
+
+/** Finds the credential in any supported shape. */
+export function parseCredentialInput(provider: ProviderId, body: unknown): ParsedCredentials {
+  const input = obj(body);
+  if (!input) throw badRequest("invalid_body", "The body must be a JSON object.");
+
+  if ("accessToken" in input) {
+    const parsed: ParsedCredentials = {
+      accessToken: requireToken(input["accessToken"], "accessToken"),
+    };
+    if (input["refreshToken"] !== undefined) {
+      parsed.refreshToken = requireToken(input["refreshToken"], "refreshToken");
+    }
+    if (input["expiresAt"] !== undefined) {
+      const expiresAt = epochMs(input["expiresAt"]);
+      if (expiresAt === undefined) {
+        throw badRequest("invalid_credentials", "expiresAt must be a time in ms.");
+      }
+      parsed.expiresAt = expiresAt;
+    }
+    if (input["label"] !== undefined) {
+      const label = str(input["label"]);
+      if (!label || label.length > 100) {
+        throw badRequest("invalid_label", "label must be 1-100 characters.");
+      }
+      parsed.label = label;
+    }
+    if (input["enterpriseDomain"] !== undefined) parsed.host = String(input["enterpriseDomain"]);
+    return parsed;
+  }
+
+  const codexTokens = obj(input["tokens"]);
+  if (codexTokens) {
+    if (provider !== "codex") throw wrongProvider("codex", provider);
+    const parsed: ParsedCredentials = {
+      accessToken: requireToken(codexTokens["access_token"], "tokens.access_token"),
+    };
+    const refresh = str(codexTokens["refresh_token"]);
+    const idToken = str(codexTokens["id_token"]);
+    const accountId = str(codexTokens["account_id"]);
+    if (refresh) parsed.refreshToken = refresh;
+    if (idToken) parsed.idToken = idToken;
+    if (accountId) parsed.accountId = accountId;
+    return parsed;
+  }
+
+  const claude = obj(input["claudeAiOauth"]);
+  if (claude) {
+    if (provider !== "claude") throw wrongProvider("claude", provider);
+    const parsed: ParsedCredentials = {
+      accessToken: requireToken(claude["accessToken"], "claudeAiOauth.accessToken"),
+    };
+    const refresh = str(claude["refreshToken"]);
+    const expiresAt = epochMs(claude["expiresAt"]);
+    const plan = str(claude["subscriptionType"]);
+    if (refresh) parsed.refreshToken = refresh;
+    if (expiresAt !== undefined) parsed.expiresAt = expiresAt;
+    if (plan) parsed.plan = plan;
+    return parsed;
+  }
+
+  const openCodeKeys = Object.values(OPENCODE_ENTRY).filter((k) => obj(input[k]));
+  if (openCodeKeys.length > 0) {
+    const entry = obj(input[OPENCODE_ENTRY[provider]]);
+    if (!entry) {
+      throw badRequest(
+        "no_matching_entry",
+        `This OpenCode auth.json has no "${OPENCODE_ENTRY[provider]}" entry for ${provider}.`,
+      );
+    }
+    if (entry["type"] !== "oauth") {
+      throw badRequest(
+        "invalid_credentials",
+        `The "${OPENCODE_ENTRY[provider]}" entry is not an OAuth login.`,
+      );
+    }
+    const parsed: ParsedCredentials = {
+      accessToken: requireToken(entry["access"], `${OPENCODE_ENTRY[provider]}.access`),
+    };
+    const refresh = str(entry["refresh"]);
+    // Copilot entries repeat the gho_ token as "refresh" and say expires: 0; neither applies.
+    if (refresh && provider !== "copilot") parsed.refreshToken = refresh;
+    const expiresAt = epochMs(entry["expires"]);
+    if (expiresAt !== undefined && provider !== "copilot") parsed.expiresAt = expiresAt;
+    const accountId = str(entry["accountId"]);
+    if (accountId) parsed.accountId = accountId;
+    const enterprise = str(entry["enterpriseUrl"]);
+    if (enterprise) parsed.host = enterprise;
+    return parsed;
+  }
+
+  // Copilot apps.json ("<host>:<appId>" keys) and hosts.json ("<host>" keys).
+  const copilotEntries = Object.entries(input).filter(([, v]) => str(obj(v)?.["oauth_token"]));
+  if (copilotEntries.length > 0) {
+    if (provider !== "copilot") throw wrongProvider("copilot", provider);
+    const hostOf = ([key, value]: [string, unknown]) => {
+      const appId = str(obj(value)?.["githubAppId"]);
+      return appId && key.endsWith(`:${appId}`) ? key.slice(0, -appId.length - 1) : key;
+    };
+    const chosen = copilotEntries.find((e) => hostOf(e) === "github.com") ?? copilotEntries[0]!;
+    const value = obj(chosen[1])!;
+    const parsed: ParsedCredentials = {
+      accessToken: requireToken(value["oauth_token"], "oauth_token"),
+    };
+    const host = hostOf(chosen);
+    if (host !== "github.com") parsed.host = host;
+    const user = str(value["user"]);
+    if (user) parsed.user = user;
+    return parsed;
+  }
+  throw badRequest(
+    "unrecognised_credentials",
+    `The body is not a credential Kleis knows: ${SHAPES}.`,
+  );
+}
+
+export interface ImportAnswer {
+  account: AdminAccountView;
+  warnings?: string[];
+}
+
+export async function importCredentials(
+  deps: Deps,
+  provider: ProviderId,
+  body: unknown,
+): Promise<ImportAnswer> {
+  const parsed = parseCredentialInput(provider, body);
+  let result;
+  try {
+    result = await accountAdapter(provider).importCredentials(deps, parsed);
+  } catch (error) {
+    if (error instanceof ProviderAuthError) {
+      if (error.permanent) {
+        throw badRequest("credentials_refused", `The provider refused the token: ${error.message}`);
+      }
+      throw new KleisError(502, "provider_unavailable", error.message);
+    }
+    throw error;
+  }
+  const saved = await saveLogin(deps, provider, result, { label: parsed.label, source: "import" });
+  const answer: ImportAnswer = { account: await adminAccountView(deps, saved.account) };
+  if (result.warnings.length > 0) answer.warnings = result.warnings;
+  return answer;
+}

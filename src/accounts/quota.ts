@@ -1,0 +1,50 @@
+/**
+ * GET /admin/accounts/:id/quota: live from the provider's usage endpoint,
+ * normalised to windows (usedFraction 0..1, resetsAt ms), plus the last
+ * headroom the proxy recorded from backend headers (keys.accountQuota).
+ */
+import { KleisError, notFound } from "../errors.ts";
+import { keys } from "../kv/keys.ts";
+import type { ProviderId } from "../providers/ids.ts";
+import { accountAdapter } from "../providers/mod.ts";
+import type { QuotaWindow } from "../providers/account_types.ts";
+import { ProviderAuthError } from "./errors.ts";
+import { type RefreshDeps, refreshTokens } from "./refresh.ts";
+import { getAccount } from "./repository.ts";
+import type { QuotaHeadroom } from "./status.ts";
+
+export interface QuotaAnswer {
+  provider: ProviderId;
+  plan?: string;
+  windows: QuotaWindow[];
+  lastHeaders?: QuotaHeadroom;
+  fetchedAt: number;
+}
+
+export async function getAccountQuota(deps: RefreshDeps, accountId: string): Promise<QuotaAnswer> {
+  const account = await getAccount(deps.kv, accountId);
+  if (!account) throw notFound(`Account ${accountId}`);
+  const tokens = await refreshTokens(deps, accountId, { actor: "admin" });
+  let live;
+  try {
+    live = await accountAdapter(account.provider).fetchQuota(deps, account, tokens.tokens);
+  } catch (error) {
+    if (error instanceof ProviderAuthError) {
+      throw new KleisError(
+        502,
+        "quota_unavailable",
+        `The ${account.provider} usage endpoint failed: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+  const answer: QuotaAnswer = {
+    provider: account.provider,
+    windows: live.windows,
+    fetchedAt: deps.now(),
+  };
+  if (live.plan) answer.plan = live.plan;
+  const headroom = (await deps.kv.get<QuotaHeadroom>(keys.accountQuota(accountId))).value;
+  if (headroom) answer.lastHeaders = headroom;
+  return answer;
+}

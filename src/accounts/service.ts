@@ -1,0 +1,28 @@
+/** Admin-facing account operations that combine the store, the refresh path and the view. */
+import { notFound } from "../errors.ts";
+import { PROVIDER_IDS } from "../providers/ids.ts";
+import { type RefreshDeps, refreshTokens } from "./refresh.ts";
+import { getAccount, getPrimaryAccountId, listAccounts } from "./repository.ts";
+import { type AdminAccountView, adminAccountView } from "./status.ts";
+
+export async function listAccountViews(deps: RefreshDeps): Promise<AdminAccountView[]> {
+  const primaries = new Map<string, string | undefined>();
+  for (const p of PROVIDER_IDS) primaries.set(p, await getPrimaryAccountId(deps.kv, p));
+  const accounts = await listAccounts(deps.kv);
+  return await Promise.all(
+    accounts.map((a) => adminAccountView(deps, a, primaries.get(a.provider) ?? "")),
+  );
+}
+
+export async function accountView(deps: RefreshDeps, id: string): Promise<AdminAccountView> {
+  const account = await getAccount(deps.kv, id);
+  if (!account) throw notFound(`Account ${id}`);
+  return await adminAccountView(deps, account);
+}
+
+/** POST /admin/accounts/:id/refresh: forced, 409 while another refresh of it runs. */
+export async function refreshAccountNow(deps: RefreshDeps, id: string): Promise<AdminAccountView> {
+  if (!(await getAccount(deps.kv, id))) throw notFound(`Account ${id}`);
+  await refreshTokens(deps, id, { force: true, failIfBusy: true, actor: "admin" });
+  return await accountView(deps, id);
+}

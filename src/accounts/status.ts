@@ -1,0 +1,139 @@
+/**
+ * The status of an account and its admin view (api.md, accounts table).
+ *
+ * Status precedence: disabled > needs_login > cooling_down > expired >
+ * expiring > active. `expiring` means the access token expires within 30
+ * minutes (the window in which the cron sweep refreshes it), and
+ * `needsRefreshSoon` is true in that same window. Accounts whose tokens do
+ * not expire (Copilot) have expiresAt and minutesUntilExpiry null.
+ */
+import type { Deps } from "../deps.ts";
+import { keys } from "../kv/keys.ts";
+import { EXPIRING_WINDOW_MS } from "./expiry.ts";
+import { getPrimaryAccountId } from "./repository.ts";
+import type { AccountRecord, AccountStatus } from "./types.ts";
+import type { ProviderId } from "../providers/ids.ts";
+
+export interface CooldownRecord {
+  until: number;
+  reason: string;
+  status: number;
+}
+
+export interface QuotaHeadroom {
+  updatedAt: number;
+  windows: { name: string; usedFraction: number; resetsAt?: number }[];
+}
+
+export interface AdminAccountView {
+  id: string;
+  provider: ProviderId;
+  label: string;
+  externalId: string;
+  email?: string;
+  plan?: string;
+  enabled: boolean;
+  isPrimary: boolean;
+  priority: number;
+  status: AccountStatus;
+  expiresAt: number | null;
+  minutesUntilExpiry: number | null;
+  needsRefreshSoon: boolean;
+  lastRefreshAt: number | null;
+  lastRefreshError?: string;
+  coolingDownUntil?: number;
+  quota?: QuotaHeadroom;
+  lastUsedAt?: number;
+  createdAt: number;
+}
+
+/**
+ * The status from the record, the injected clock and the account-wide
+ * cooldown ("*"; a per-model cooldown leaves the account usable for other
+ * models, so it does not change the status).
+ */
+export function accountStatus(
+  account: AccountRecord,
+  now: number,
+  coolingDownUntil?: number,
+): AccountStatus {
+  if (!account.enabled) return "disabled";
+  if (account.needsLogin) return "needs_login";
+  if (coolingDownUntil !== undefined && coolingDownUntil > now) return "cooling_down";
+  if (account.expiresAt !== undefined) {
+    if (account.expiresAt <= now) return "expired";
+    if (account.expiresAt - now < EXPIRING_WINDOW_MS) return "expiring";
+  }
+  return "active";
+}
+
+/** Live cooldowns of an account, read from the proxy's records (expiry judged by the clock). */
+export async function readCooldowns(
+  deps: Pick<Deps, "kv" | "now">,
+  accountId: string,
+): Promise<{ model: string; until: number; reason: string }[]> {
+  const out: { model: string; until: number; reason: string }[] = [];
+  for await (const e of deps.kv.list<CooldownRecord>({ prefix: keys.cooldownsOf(accountId) })) {
+    const model = e.key[e.key.length - 1];
+    if (typeof model === "string" && e.value.until > deps.now()) {
+      out.push({ model, until: e.value.until, reason: e.value.reason });
+    }
+  }
+  return out;
+}
+
+type LastUsedReader = (
+  kv: Deno.Kv,
+  kind: "key" | "account",
+  id: string,
+) => Promise<number | undefined>;
+let lastUsedReader: Promise<LastUsedReader | undefined> | undefined;
+
+/** src/usage/last_used.ts is the usage area's; read it when present, else use the record. */
+function loadLastUsedReader(): Promise<LastUsedReader | undefined> {
+  lastUsedReader ??= import("../usage/last_used.ts")
+    .then((m: Record<string, unknown>) =>
+      typeof m["getLastUsed"] === "function" ? m["getLastUsed"] as LastUsedReader : undefined
+    )
+    .catch(() => undefined);
+  return lastUsedReader;
+}
+
+export async function adminAccountView(
+  deps: Pick<Deps, "kv" | "now">,
+  account: AccountRecord,
+  primaryId?: string,
+): Promise<AdminAccountView> {
+  const now = deps.now();
+  const cooldowns = await readCooldowns(deps, account.id);
+  const accountWide = cooldowns.find((c) => c.model === "*")?.until;
+  const quota = (await deps.kv.get<QuotaHeadroom>(keys.accountQuota(account.id))).value;
+  const reader = await loadLastUsedReader();
+  const lastUsedAt = (reader ? await reader(deps.kv, "account", account.id) : undefined) ??
+    account.lastUsedAt;
+  const primary = primaryId ?? await getPrimaryAccountId(deps.kv, account.provider);
+  const expiresAt = account.expiresAt ?? null;
+  const view: AdminAccountView = {
+    id: account.id,
+    provider: account.provider,
+    label: account.label,
+    externalId: account.externalId,
+    enabled: account.enabled,
+    isPrimary: primary === account.id,
+    priority: account.priority,
+    status: accountStatus(account, now, accountWide),
+    expiresAt,
+    minutesUntilExpiry: expiresAt === null ? null : Math.floor((expiresAt - now) / 60_000),
+    needsRefreshSoon: expiresAt !== null && expiresAt - now < EXPIRING_WINDOW_MS,
+    lastRefreshAt: account.lastRefreshAt ?? null,
+    createdAt: account.createdAt,
+  };
+  if (account.email !== undefined) view.email = account.email;
+  if (account.plan !== undefined) view.plan = account.plan;
+  if (account.lastRefreshError !== undefined) view.lastRefreshError = account.lastRefreshError;
+  const latestCooldown = cooldowns.reduce((m, c) => Math.max(m, c.until), 0);
+  if (latestCooldown > now) view.coolingDownUntil = accountWide ?? latestCooldown;
+  if (quota) view.quota = quota;
+  if (lastUsedAt !== undefined) view.lastUsedAt = lastUsedAt;
+  return view;
+}

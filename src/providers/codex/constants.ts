@@ -1,0 +1,20 @@
+/** OpenAI Codex (ChatGPT subscription) account-side constants (providers.md §2.1-2.3, §2.5). */
+export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
+export const CODEX_SCOPE = "openid profile email offline_access";
+export const CODEX_REDIRECT_URI = "http://localhost:1455/auth/callback";
+export const CODEX_DEVICE_REDIRECT_URI = "https://auth.openai.com/deviceauth/callback";
+export const AUTHORIZE_PATH = "/oauth/authorize";
+export const TOKEN_PATH = "/oauth/token";
+export const DEVICE_USERCODE_PATH = "/api/accounts/deviceauth/usercode";
+export const DEVICE_TOKEN_PATH = "/api/accounts/deviceauth/token";
+export const DEVICE_VERIFY_PATH = "/codex/device";
+export const ORIGINATOR = "opencode";
+export const USAGE_PATH = "/backend-api/wham/usage";
+export const USAGE_USER_AGENT = "codex-cli";
+export const AUTH_CLAIM = "https://api.openai.com/auth";
+export const PROFILE_CLAIM = "https://api.openai.com/profile";
+/** Default device-flow poll interval (s) when the answer has none. */
+export const DEFAULT_DEVICE_INTERVAL_S = 5;
+/** OpenAI device codes live about 15 minutes. */
+export const DEVICE_FLOW_TTL_MS = 15 * 60_000;
+export const PKCE_FLOW_TTL_MS = 10 * 60_000;

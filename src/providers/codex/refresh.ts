@@ -1,0 +1,29 @@
+/** Codex refresh: refresh tokens rotate and are single-use (providers.md §2.2). */
+import type { Deps } from "../../deps.ts";
+import { ProviderAuthError } from "../../accounts/errors.ts";
+import type { AccountRecord } from "../../accounts/types.ts";
+import type { RefreshResult, StoredTokens } from "../account_types.ts";
+import { codexIdentity } from "./identity.ts";
+import { codexTokenRequest } from "./tokens.ts";
+
+export async function refreshCodex(
+  deps: Deps,
+  _account: AccountRecord,
+  tokens: StoredTokens,
+): Promise<RefreshResult> {
+  if (!tokens.refreshToken) {
+    throw new ProviderAuthError(true, "no_refresh_token", "The account has no refresh token.");
+  }
+  const answer = await codexTokenRequest(deps, "The Codex token refresh", {
+    grant_type: "refresh_token",
+    refresh_token: tokens.refreshToken,
+  });
+  const identity = codexIdentity({
+    idToken: answer.idToken,
+    accessToken: answer.tokens.accessToken,
+  });
+  const learnt: RefreshResult["identity"] = {};
+  if (identity?.plan) learnt.plan = identity.plan;
+  if (identity?.email) learnt.email = identity.email;
+  return { tokens: answer.tokens, identity: learnt };
+}

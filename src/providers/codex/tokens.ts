@@ -1,0 +1,47 @@
+/** The Codex token endpoint: code exchange and refresh (form-urlencoded, providers.md §2.1-2.2). */
+import type { Deps } from "../../deps.ts";
+import { ProviderAuthError } from "../../accounts/errors.ts";
+import {
+  callProvider,
+  num,
+  readJsonObject,
+  str,
+  tokenEndpointFailure,
+} from "../../accounts/http.ts";
+import { jwtExpiry } from "../../accounts/expiry.ts";
+import type { StoredTokens } from "../account_types.ts";
+import { CODEX_CLIENT_ID, TOKEN_PATH } from "./constants.ts";
+
+export interface CodexTokenAnswer {
+  tokens: StoredTokens;
+  idToken?: string;
+}
+
+export async function codexTokenRequest(
+  deps: Deps,
+  what: string,
+  params: Record<string, string>,
+  previousRefreshToken?: string,
+): Promise<CodexTokenAnswer> {
+  const res = await callProvider(deps, deps.config.upstream.openaiAuth + TOKEN_PATH, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    body: new URLSearchParams({ ...params, client_id: CODEX_CLIENT_ID }).toString(),
+  });
+  const body = await readJsonObject(res);
+  const accessToken = str(body?.["access_token"]);
+  if (!res.ok || !accessToken || body?.["error"] !== undefined) {
+    throw tokenEndpointFailure(what, res.status, body);
+  }
+  const refreshToken = str(body?.["refresh_token"]) ?? previousRefreshToken;
+  const expiresIn = num(body?.["expires_in"]);
+  const expiresAt = jwtExpiry(accessToken) ??
+    (expiresIn !== undefined ? deps.now() + expiresIn * 1000 : undefined);
+  if (expiresAt === undefined) {
+    throw new ProviderAuthError(false, "bad_answer", `${what} answered without an expiry.`);
+  }
+  const tokens: StoredTokens = { accessToken, expiresAt };
+  if (refreshToken) tokens.refreshToken = refreshToken;
+  const idToken = str(body?.["id_token"]);
+  return idToken ? { tokens, idToken } : { tokens };
+}

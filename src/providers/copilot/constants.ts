@@ -1,0 +1,24 @@
+/** GitHub Copilot account-side constants (providers.md §1.1, §1.2, §1.4). */
+export const COPILOT_CLIENT_ID = "Ov23li8tweQw6odWQebz";
+export const COPILOT_SCOPE = "read:user";
+export const DEVICE_CODE_PATH = "/login/device/code";
+export const ACCESS_TOKEN_PATH = "/login/oauth/access_token";
+export const DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code";
+export const USER_PATH = "/user";
+export const TOKEN_EXCHANGE_PATH = "/copilot_internal/v2/token";
+export const QUOTA_PATH = "/copilot_internal/user";
+export const QUOTA_API_VERSION = "2025-04-01";
+/** The VS Code app whose `ghu_` tokens editors store. */
+export const EDITOR_APP_ID = "Iv1.b507a08c87ecfe98";
+/** Headers the token exchange wants (it answers 400 without the editor ones). */
+export const EXCHANGE_HEADERS = {
+  "Editor-Version": "vscode/1.107.0",
+  "Editor-Plugin-Version": "copilot-chat/0.35.0",
+  "Copilot-Integration-Id": "vscode-chat",
+  "User-Agent": "GitHubCopilotChat/0.35.0",
+} as const;
+export const USER_AGENT = "Kleis";
+/** Margin (s) added to the device-flow interval between two polls. */
+export const POLL_MARGIN_MS = 1_000;
+/** Re-exchange a Copilot token this long before it expires. */
+export const COPILOT_TOKEN_MARGIN_MS = 5 * 60_000;
