@@ -103,14 +103,35 @@ function parseBoolean(name: string, raw: string): boolean {
   throw new ConfigError(name, `"${raw}" is not true or false.`);
 }
 
-/** Five-field cron: minute hour day-of-month month day-of-week. */
+const CRON_RANGES: [number, number][] = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
+
+/** Five-field cron: minute hour day-of-month month day-of-week, each value in its range. */
 function parseCron(name: string, raw: string): string {
-  const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+  const part = /^(\*|(\d+)(-(\d+))?)(\/(\d+))?$/;
   const fields = raw.split(/\s+/);
-  if (fields.length !== 5 || !fields.every((f) => field.test(f))) {
-    throw new ConfigError(name, `"${raw}" is not a five-field cron schedule.`);
-  }
+  const valid = fields.length === 5 && fields.every((field, i) => {
+    const [min, max] = CRON_RANGES[i]!;
+    return field.split(",").every((item) => {
+      const m = part.exec(item);
+      if (!m) return false;
+      const numbers = [m[2], m[4]].filter((n) => n !== undefined).map(Number);
+      if (m[6] !== undefined && Number(m[6]) < 1) return false;
+      return numbers.every((n) => n >= min && n <= max);
+    });
+  });
+  if (!valid) throw new ConfigError(name, `"${raw}" is not a five-field cron schedule.`);
   return fields.join(" ");
+}
+
+/** A host name or IP address to listen on (no scheme, path or port). */
+function parseHostname(name: string, raw: string): string {
+  if (
+    !/^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/
+      .test(raw)
+  ) {
+    throw new ConfigError(name, `"${raw}" is not a host name or IP address.`);
+  }
+  return raw;
 }
 
 export function parseAdminToken(raw: string | undefined, name = "ADMIN_TOKEN"): string {
@@ -165,7 +186,7 @@ export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
     encryptionKey: parseEncryptionKey(secrets.encryptionKey ?? value(env, "KLEIS_ENCRYPTION_KEY")),
     kvPath: kvPathRaw ?? (onDeploy ? undefined : DEFAULT_LOCAL_KV_PATH),
     port: parseInteger("PORT", value(env, "PORT") ?? "8787", 0, 65535),
-    hostname: value(env, "HOSTNAME") ?? "127.0.0.1",
+    hostname: parseHostname("HOSTNAME", value(env, "HOSTNAME") ?? "127.0.0.1"),
     publicUrl: publicUrlRaw === undefined
       ? undefined
       : parseUrl("KLEIS_PUBLIC_URL", publicUrlRaw).replace(/\/+$/, ""),

@@ -5,7 +5,7 @@
  * the secrets must be set, and loadConfig stops start-up otherwise.
  */
 import { base64Encode, randomBase62, systemRandom } from "./crypto.ts";
-import type { Env, Secrets } from "./config.ts";
+import { ConfigError, type Env, type Secrets } from "./config.ts";
 
 export interface ResolvedSecrets {
   secrets: Partial<Secrets>;
@@ -37,7 +37,10 @@ export async function resolveLocalSecrets(env: Env, kvPath: string): Promise<Res
     stored = JSON.parse(await Deno.readTextFile(file));
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) {
-      throw new Error(`Could not read the local secrets file ${file}.`);
+      throw new ConfigError(
+        "KLEIS_KV_PATH",
+        `the local secrets file ${file} beside the KV database could not be read; fix or remove it.`,
+      );
     }
   }
   const secrets: Secrets = {
@@ -47,13 +50,15 @@ export async function resolveLocalSecrets(env: Env, kvPath: string): Promise<Res
   };
   const result: ResolvedSecrets = { secrets, file };
   if (!fromEnv.adminToken && !stored.adminToken) result.generatedAdminToken = secrets.adminToken;
-  if (stored.adminToken !== secrets.adminToken || stored.encryptionKey !== secrets.encryptionKey) {
-    // Only generated values are kept; secrets given in the environment win but are not written.
-    const toStore = {
-      adminToken: stored.adminToken ?? (fromEnv.adminToken ? undefined : secrets.adminToken),
-      encryptionKey: stored.encryptionKey ??
-        (fromEnv.encryptionKey ? undefined : secrets.encryptionKey),
-    };
+  // Only generated values are kept; secrets given in the environment win but are not written.
+  const toStore = {
+    adminToken: stored.adminToken ?? (fromEnv.adminToken ? undefined : secrets.adminToken),
+    encryptionKey: stored.encryptionKey ??
+      (fromEnv.encryptionKey ? undefined : secrets.encryptionKey),
+  };
+  if (
+    toStore.adminToken !== stored.adminToken || toStore.encryptionKey !== stored.encryptionKey
+  ) {
     await Deno.mkdir(file.slice(0, file.lastIndexOf("/")) || ".", { recursive: true });
     await Deno.writeTextFile(file, JSON.stringify(toStore, null, 2) + "\n", { mode: 0o600 });
     await Deno.chmod(file, 0o600);
