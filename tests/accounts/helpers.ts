@@ -1,0 +1,74 @@
+/** Shared set-up of the accounts tests: the fakes, deps pointed at them, fast refresh tuning. */
+import { type AllFakes, type AllFakesOptions, startAllFakes } from "../fakes/mod.ts";
+import { testDeps, type TestDeps } from "../support/test_deps.ts";
+import { createApp } from "../../src/app.ts";
+import type { UpstreamOrigins } from "../../src/config.ts";
+import type { RefreshDeps, RefreshTuning } from "../../src/accounts/refresh.ts";
+
+export const FIXTURES = "/work/shared/fixtures/credentials";
+
+export async function fixture(name: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await Deno.readTextFile(`${FIXTURES}/${name}`));
+}
+
+export function upstreamOf(fakes: AllFakes): UpstreamOrigins {
+  return {
+    github: fakes.github.url,
+    githubApi: fakes.githubApi.url,
+    copilot: fakes.copilot.url,
+    openaiAuth: fakes.openaiAuth.url,
+    chatgpt: fakes.chatgpt.url,
+    claudeAi: fakes.claudePlatform.url,
+    claudePlatform: fakes.claudePlatform.url,
+    anthropic: fakes.anthropic.url,
+  };
+}
+
+export const FAST_TUNING: Partial<RefreshTuning> = {
+  pollMs: 5,
+  maxWaitMs: 2_000,
+  backoffMs: [1, 2, 4],
+};
+
+export type Env = {
+  fakes: AllFakes;
+  deps: TestDeps & RefreshDeps;
+  /** Admin API request through the app (no port). */
+  // deno-lint-ignore no-explicit-any
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/** Fakes + deps whose clock also drives the fakes' world. */
+export async function accountsEnv(
+  options: { fakes?: AllFakesOptions; kv?: Deno.Kv; tuning?: Partial<RefreshTuning> } = {},
+): Promise<Env> {
+  const fakes = await startAllFakes(options.fakes);
+  const deps = await testDeps({
+    config: { upstream: upstreamOf(fakes) },
+    ...(options.kv ? { kv: options.kv } : {}),
+  }) as TestDeps & RefreshDeps;
+  deps.refreshTuning = { ...FAST_TUNING, ...options.tuning };
+  fakes.world.now = deps.clock.now;
+  const app = createApp(deps);
+  return {
+    fakes,
+    deps,
+    async admin(method, path, body) {
+      const res = await app.request(`/admin${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${deps.config.adminToken}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? JSON.parse(text) : undefined };
+    },
+    async [Symbol.asyncDispose]() {
+      await fakes.close();
+      await deps[Symbol.asyncDispose]();
+    },
+  };
+}
