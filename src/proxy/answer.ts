@@ -1,0 +1,173 @@
+/**
+ * Turns a successful backend answer into the client's answer, in one of
+ * three ways:
+ *
+ * - stream → stream: passed on chunk by chunk (re-framed only when the
+ *   adapter rewrites events), see streaming.ts;
+ * - stream → JSON: the client asked for JSON but the backend always streams
+ *   (Codex): events are read until the adapter names the final answer;
+ * - JSON → JSON: read whole, usage read, rewritten only when the adapter
+ *   changes something (otherwise the backend's text goes out as it came).
+ */
+import type { AnswerShape, PreparedCall } from "../providers/proxy_types.ts";
+import type { ProviderId } from "../providers/ids.ts";
+import { SseFramer } from "../sse.ts";
+import { KleisError } from "../errors.ts";
+import { backendTimeout, backendUnreachable, PROVIDER_NAMES } from "./proxy_errors.ts";
+import { clientResponseHeaders } from "./response_headers.ts";
+import { proxyStream, readChunks, StallError, type StreamTiming } from "./streaming.ts";
+import { UsageMeter } from "./usage_extract.ts";
+import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
+
+export interface AnswerInput {
+  response: Response;
+  abort: AbortController;
+  call: PreparedCall;
+  shape: AnswerShape;
+  account: string;
+  requestId: string;
+  tracker: RequestTracker;
+  timing: StreamTiming;
+  provider: ProviderId;
+}
+
+const SSE_TYPE = "text/event-stream; charset=utf-8";
+const JSON_TYPE = "application/json";
+
+export async function buildAnswer(input: AnswerInput): Promise<Response> {
+  const { response, call } = input;
+  const contentType = response.headers.get("content-type") ?? "";
+  // The Codex backend sometimes omits the content type of its stream.
+  const upstreamStreams = contentType.includes("text/event-stream") ||
+    (contentType === "" && (call.clientStream || call.collect !== undefined));
+  if (upstreamStreams && call.clientStream) return streamAnswer(input, contentType);
+  if (upstreamStreams && call.collect) return await collectAnswer(input);
+  return await jsonAnswer(input);
+}
+
+function streamAnswer(input: AnswerInput, contentType: string): Response {
+  const { response, tracker, call } = input;
+  const meter = new UsageMeter(input.shape);
+  const body = proxyStream({
+    upstream: response.body ?? new ReadableStream({ start: (c) => c.close() }),
+    abort: input.abort,
+    shape: input.shape,
+    rewriter: call.rewriter,
+    meter,
+    timing: input.timing,
+    onFirstByte: () => tracker.firstByte(),
+    onEnd: (outcome) => {
+      if (outcome === "completed") tracker.finish(response.status, "none", meter.usage);
+      else if (outcome === "client_aborted") {
+        tracker.finish(CLIENT_CLOSED_STATUS, "none", meter.usage);
+      } else if (outcome === "stalled") tracker.finish(504, "backend", meter.usage);
+      else tracker.finish(502, "backend", meter.usage);
+    },
+  });
+  const headers = clientResponseHeaders(response.headers, {
+    account: input.account,
+    requestId: input.requestId,
+    ...(contentType.includes("text/event-stream") ? {} : { contentType: SSE_TYPE }),
+  });
+  headers.set("cache-control", "no-cache");
+  return new Response(body, { status: response.status, headers });
+}
+
+/** Maps a failure while reading a body Kleis consumes itself. */
+function readFailure(input: AnswerInput, error: unknown): KleisError {
+  if (error instanceof KleisError) return error;
+  if (input.abort.signal.aborted && !(error instanceof StallError)) {
+    return new KleisError(
+      CLIENT_CLOSED_STATUS,
+      "client_closed_request",
+      "The client closed the request.",
+    );
+  }
+  if (error instanceof StallError) {
+    return backendTimeout(input.provider, Math.round(input.timing.idleTimeoutMs / 1000));
+  }
+  return backendUnreachable(input.provider);
+}
+
+async function collectAnswer(input: AnswerInput): Promise<Response> {
+  const { response, call, tracker } = input;
+  const meter = new UsageMeter(input.shape);
+  const framer = new SseFramer();
+  let answer: { status: number; body: unknown } | undefined;
+  try {
+    outer: for await (
+      const chunk of readChunks(response.body, input.abort, input.timing.idleTimeoutMs)
+    ) {
+      for (const event of framer.push(chunk)) {
+        meter.observeEvent(event);
+        answer = call.collect!(event);
+        if (answer) break outer;
+      }
+    }
+    if (!answer) {
+      for (const event of framer.flush()) {
+        meter.observeEvent(event);
+        answer ??= call.collect!(event);
+      }
+    }
+  } catch (error) {
+    throw readFailure(input, error);
+  }
+  if (!answer) {
+    throw new KleisError(
+      502,
+      "incomplete_response",
+      `The ${PROVIDER_NAMES[input.provider]} backend ended its stream without a final response.`,
+    );
+  }
+  tracker.firstByte();
+  tracker.finish(answer.status, answer.status < 400 ? "none" : "backend", meter.usage);
+  return new Response(JSON.stringify(answer.body), {
+    status: answer.status,
+    headers: clientResponseHeaders(response.headers, {
+      account: input.account,
+      requestId: input.requestId,
+      contentType: JSON_TYPE,
+    }),
+  });
+}
+
+async function jsonAnswer(input: AnswerInput): Promise<Response> {
+  const { response, call, tracker } = input;
+  const meter = new UsageMeter(input.shape);
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for await (
+      const chunk of readChunks(response.body, input.abort, input.timing.idleTimeoutMs)
+    ) {
+      text += decoder.decode(chunk, { stream: true });
+    }
+    text += decoder.decode();
+  } catch (error) {
+    throw readFailure(input, error);
+  }
+  const wantsUsage = input.shape !== "count_tokens" && text.includes('"usage"');
+  if (wantsUsage || call.rewriter) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== undefined) {
+      meter.observeJson(parsed);
+      const rewritten = call.rewriter?.json(parsed);
+      if (rewritten !== undefined) text = JSON.stringify(rewritten);
+    }
+  }
+  tracker.firstByte();
+  tracker.finish(response.status, "none", meter.usage);
+  return new Response(text, {
+    status: response.status,
+    headers: clientResponseHeaders(response.headers, {
+      account: input.account,
+      requestId: input.requestId,
+    }),
+  });
+}

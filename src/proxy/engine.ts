@@ -1,0 +1,299 @@
+/**
+ * The proxy engine: for one checked client request, choose an account, call
+ * the backend through the provider's adapter, fail over while nothing has
+ * been sent to the client, and turn the backend's answer into the client's.
+ *
+ * Per request on the hot path: the account list, cooldowns and credentials
+ * come from short-lived per-instance caches; KV is written only for a new
+ * cooldown, a changed session affinity, or quota headroom (at most once a
+ * minute per account and instance). Usage goes to recordUsage when the
+ * response has ended.
+ */
+import type { Deps } from "../deps.ts";
+import { KleisError } from "../errors.ts";
+import { AccountUnavailableError } from "../accounts/errors.ts";
+import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
+import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ProviderId } from "../providers/ids.ts";
+import { proxyAdapter } from "../providers/mod.ts";
+import type { PreparedCall, ProxyAdapter } from "../providers/proxy_types.ts";
+import { affinityHash, type AffinityRecord, AffinityStore } from "./affinity.ts";
+import { blockingCooldown, CooldownCache } from "./cooldowns.ts";
+import { CredentialsCache } from "./credentials_cache.ts";
+import {
+  allCoolingDown,
+  backendTimeout,
+  backendUnreachable,
+  noEnabledAccount,
+  pinnedAccountMissing,
+  refreshFailed,
+} from "./proxy_errors.ts";
+import { QuotaRecorder } from "./quota_headroom.ts";
+import { AccountCache, orderAccounts } from "./selection.ts";
+import { defaultProxyServices, type ProxyServices } from "./services.ts";
+import { DEFAULT_STREAM_TIMING, readBodyText, StallError, type StreamTiming } from "./streaming.ts";
+import { buildAnswer } from "./answer.ts";
+import { clientResponseHeaders } from "./response_headers.ts";
+import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
+
+/** A backend that refuses a freshly refreshed token cools the account this long. */
+export const AUTH_COOLDOWN_MS = 10 * 60_000;
+
+export interface ProxyRequest {
+  provider: ProviderId;
+  /** Below the provider prefix: "/responses", "/messages", ... */
+  endpoint: string;
+  requestId: string;
+  key: ApiKeyRecord;
+  headers: Headers;
+  body: Record<string, unknown>;
+  /** Prefix already stripped. */
+  model: string;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface ProxyEngineOptions {
+  services?: Partial<ProxyServices>;
+  timing?: Partial<StreamTiming>;
+}
+
+/** The client went away before the backend answered. */
+export class ClientGone extends KleisError {
+  constructor() {
+    super(CLIENT_CLOSED_STATUS, "client_closed_request", "The client closed the request.");
+  }
+}
+
+type AttemptResult =
+  | { kind: "answer"; response: Response; ok: boolean }
+  | { kind: "cooldown"; until: number }
+  | { kind: "unavailable" };
+
+export class ProxyEngine {
+  readonly services: ProxyServices;
+  readonly timing: StreamTiming;
+  readonly cooldowns: CooldownCache;
+  readonly affinity: AffinityStore;
+  readonly quota: QuotaRecorder;
+  readonly accounts: AccountCache;
+  readonly credentials = new CredentialsCache();
+
+  constructor(private readonly deps: Deps, options: ProxyEngineOptions = {}) {
+    this.services = { ...defaultProxyServices, ...options.services };
+    this.timing = { ...DEFAULT_STREAM_TIMING, ...options.timing };
+    this.cooldowns = new CooldownCache(deps);
+    this.affinity = new AffinityStore(deps);
+    this.quota = new QuotaRecorder(deps);
+    this.accounts = new AccountCache(deps, this.services);
+  }
+
+  /** Answers the request (or throws a KleisError Kleis answers itself; the caller records it). */
+  async handle(req: ProxyRequest, tracker: RequestTracker): Promise<Response> {
+    const adapter = proxyAdapter(req.provider);
+    const call = adapter.prepare({
+      endpoint: req.endpoint,
+      headers: req.headers,
+      body: req.body,
+      model: req.model,
+      keyId: req.key.id,
+    });
+    const { accounts, primaryId } = await this.accounts.get(req.provider);
+    const pinnedId = req.key.accounts?.[req.provider];
+    let session: { hash: string; record: AffinityRecord | null } | undefined;
+    if (call.session !== undefined && pinnedId === undefined) {
+      const hash = await affinityHash(req.key.id, call.session);
+      session = { hash, record: await this.affinity.get(req.provider, hash) };
+    }
+    const ordered = orderAccounts({
+      accounts,
+      primaryId,
+      pinnedId,
+      affinityId: session?.record?.accountId,
+    });
+    if (ordered.length === 0) {
+      throw pinnedId === undefined
+        ? noEnabledAccount(req.provider)
+        : pinnedAccountMissing(req.provider);
+    }
+
+    const cooldowns = await this.cooldowns.all();
+    let earliest: number | undefined;
+    for (const account of ordered) {
+      const blocking = blockingCooldown(cooldowns, account.id, call.model, this.deps.now());
+      if (blocking) {
+        earliest = Math.min(earliest ?? Infinity, blocking.until);
+        continue;
+      }
+      const result = await this.#attempt(req, adapter, call, account, tracker);
+      if (result.kind === "answer") {
+        if (session && result.ok) {
+          this.affinity.set(req.provider, session.hash, account.id, session.record).catch((error) =>
+            this.deps.log.warn("Could not store session affinity.", { error })
+          );
+        }
+        return result.response;
+      }
+      if (result.kind === "cooldown") earliest = Math.min(earliest ?? Infinity, result.until);
+    }
+    if (earliest !== undefined) throw allCoolingDown(req.provider, earliest, this.deps.now());
+    throw refreshFailed(req.provider);
+  }
+
+  async #credentials(account: AccountRecord, force: boolean): Promise<UpstreamCredentials> {
+    const now = this.deps.now();
+    if (!force) {
+      const cached = this.credentials.get(account, now);
+      if (cached) return cached;
+    } else {
+      this.credentials.forget(account.id);
+    }
+    const credentials = await this.services.getUpstreamCredentials(this.deps, account, {
+      forceRefresh: force,
+    });
+    if (!force) this.credentials.set(account, credentials, now);
+    return credentials;
+  }
+
+  async #attempt(
+    req: ProxyRequest,
+    adapter: ProxyAdapter,
+    call: PreparedCall,
+    account: AccountRecord,
+    tracker: RequestTracker,
+  ): Promise<AttemptResult> {
+    let credentials: UpstreamCredentials;
+    try {
+      credentials = await this.#credentials(account, false);
+    } catch (error) {
+      if (!(error instanceof AccountUnavailableError)) throw error;
+      this.deps.log.warn("Skipping an account without a usable token.", {
+        accountId: account.id,
+        reason: error.reason,
+      });
+      return { kind: "unavailable" };
+    }
+
+    let refreshed = false;
+    while (true) {
+      const { response, abort } = await this.#send(req, call, account, credentials);
+      if (response.status < 400) {
+        tracker.accountId = account.id;
+        const now = this.deps.now();
+        void this.quota.record(account.id, adapter.quota(response.headers, now));
+        const answer = await buildAnswer({
+          response,
+          abort,
+          call,
+          shape: call.shape,
+          account: account.id,
+          requestId: req.requestId,
+          tracker,
+          timing: this.timing,
+          provider: req.provider,
+        });
+        return { kind: "answer", response: answer, ok: true };
+      }
+
+      const text = await this.#readError(req, response, abort);
+      const now = this.deps.now();
+      const verdict = adapter.classify(response.status, response.headers, text, call.model, now);
+      if (verdict.action === "refresh" && !refreshed) {
+        refreshed = true;
+        try {
+          credentials = await this.#credentials(account, true);
+        } catch (error) {
+          if (!(error instanceof AccountUnavailableError)) throw error;
+          return { kind: "unavailable" };
+        }
+        continue;
+      }
+      if (verdict.action === "refresh" || verdict.action === "cooldown") {
+        const cooldown = verdict.action === "cooldown"
+          ? { model: verdict.model, until: verdict.until, reason: verdict.reason }
+          : { model: "*", until: now + AUTH_COOLDOWN_MS, reason: "unauthorized" };
+        void this.quota.record(account.id, adapter.quota(response.headers, now), true);
+        await this.cooldowns.set({ accountId: account.id, status: response.status, ...cooldown });
+        this.deps.log.info("Account cooling down.", {
+          accountId: account.id,
+          provider: req.provider,
+          model: cooldown.model,
+          until: new Date(cooldown.until).toISOString(),
+          reason: cooldown.reason,
+          status: response.status,
+        });
+        return { kind: "cooldown", until: cooldown.until };
+      }
+      // Any other error (a 400 from the prompt classifier included) is the
+      // backend's answer to this request: never a reason to rotate.
+      tracker.accountId = account.id;
+      void this.quota.record(account.id, adapter.quota(response.headers, now));
+      tracker.firstByte();
+      tracker.finish(response.status, "backend");
+      return {
+        kind: "answer",
+        ok: false,
+        response: new Response(text, {
+          status: response.status,
+          headers: clientResponseHeaders(response.headers, {
+            account: account.id,
+            requestId: req.requestId,
+          }),
+        }),
+      };
+    }
+  }
+
+  async #send(
+    req: ProxyRequest,
+    call: PreparedCall,
+    account: AccountRecord,
+    credentials: UpstreamCredentials,
+  ): Promise<{ response: Response; abort: AbortController }> {
+    const upstream = await call.build({
+      account,
+      credentials,
+      upstream: this.deps.config.upstream,
+    });
+    if (req.signal.aborted) throw new ClientGone();
+    const abort = new AbortController();
+    // The client going away cancels the backend request, now or mid-stream.
+    req.signal.addEventListener("abort", () => abort.abort(), { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.timing.idleTimeoutMs);
+    try {
+      const response = await this.deps.fetch(upstream.url, {
+        method: "POST",
+        headers: upstream.headers,
+        body: upstream.body,
+        signal: abort.signal,
+        redirect: "manual",
+      });
+      return { response, abort };
+    } catch (error) {
+      if (req.signal.aborted) throw new ClientGone();
+      if (timedOut) {
+        throw backendTimeout(req.provider, Math.round(this.timing.idleTimeoutMs / 1000));
+      }
+      this.deps.log.warn("Backend unreachable.", { provider: req.provider, error });
+      throw backendUnreachable(req.provider);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #readError(req: ProxyRequest, response: Response, abort: AbortController) {
+    try {
+      return await readBodyText(response.body, abort, this.timing.idleTimeoutMs);
+    } catch (error) {
+      if (req.signal.aborted) throw new ClientGone();
+      if (error instanceof StallError) {
+        throw backendTimeout(req.provider, Math.round(this.timing.idleTimeoutMs / 1000));
+      }
+      throw backendUnreachable(req.provider);
+    }
+  }
+}

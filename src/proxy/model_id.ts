@@ -1,0 +1,30 @@
+/**
+ * Model id normalisation (api.md "Proxy routes"): the plain id or one with
+ * the route's own provider prefix is accepted and the prefix stripped; a
+ * prefix that belongs to another provider is a mistake worth a clear 400.
+ */
+import { badRequest } from "../errors.ts";
+import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import { proxyAdapter } from "../providers/mod.ts";
+
+export function normalizeModel(provider: ProviderId, model: string): string {
+  for (const prefix of proxyAdapter(provider).modelPrefixes) {
+    if (model.startsWith(prefix)) {
+      const plain = model.slice(prefix.length);
+      if (plain === "") throw badRequest("invalid_model", `The model "${model}" names no model.`);
+      return plain;
+    }
+  }
+  for (const other of PROVIDER_IDS) {
+    if (other === provider) continue;
+    const prefix = proxyAdapter(other).modelPrefixes.find((p) => model.startsWith(p));
+    if (prefix !== undefined) {
+      throw badRequest(
+        "wrong_provider",
+        `The model "${model}" belongs to another provider (prefix "${prefix}"); ` +
+          `send it to that provider's route.`,
+      );
+    }
+  }
+  return model;
+}

@@ -1,0 +1,260 @@
+/**
+ * The client side of a streamed answer (issue 4, item 3; design rule 7).
+ *
+ * - Each upstream chunk goes out as it arrives. When the answer needs
+ *   rewriting, chunks are re-framed into events and each whole event goes out
+ *   as soon as its end arrives (at most one event is held); otherwise chunks
+ *   pass untouched and a copy is framed only to read token usage.
+ * - Pull-based: nothing is read from the backend before the client wants more,
+ *   so backpressure reaches the backend.
+ * - After `keepaliveMs` without traffic to the client, a `: keepalive`
+ *   comment goes out (only between events, never inside one).
+ * - After `idleTimeoutMs` without a byte from the backend, the stream ends
+ *   with an error event in the API's shape and the backend request is
+ *   cancelled. (If the backend stalled in the middle of an event that was
+ *   already passed on, the stream is broken off instead: a partial event
+ *   cannot be completed.)
+ * - A client that goes away cancels the backend request.
+ *
+ * One interval timer per stream checks silence (a few times per keepalive
+ * period), instead of a timer per chunk.
+ */
+import type { AnswerRewriter, AnswerShape } from "../providers/proxy_types.ts";
+import { encodeComment, SseFramer } from "../sse.ts";
+import { streamErrorEvent } from "./stream_errors.ts";
+import type { UsageMeter } from "./usage_extract.ts";
+
+export type StreamOutcome = "completed" | "client_aborted" | "stalled" | "upstream_error";
+
+export interface StreamTiming {
+  keepaliveMs: number;
+  idleTimeoutMs: number;
+  /** Monotonic milliseconds. */
+  clock: () => number;
+}
+
+export const DEFAULT_STREAM_TIMING: StreamTiming = {
+  keepaliveMs: 25_000,
+  idleTimeoutMs: 120_000,
+  clock: () => performance.now(),
+};
+
+export interface ProxyStreamOptions {
+  upstream: ReadableStream<Uint8Array>;
+  /** Aborts the backend request. */
+  abort: AbortController;
+  shape: AnswerShape;
+  rewriter?: AnswerRewriter | undefined;
+  meter: UsageMeter;
+  timing: StreamTiming;
+  /** The first byte went to the client. */
+  onFirstByte(): void;
+  /** Called exactly once, when the stream ends for any reason. */
+  onEnd(outcome: StreamOutcome): void;
+}
+
+const encoder = new TextEncoder();
+const TICK = Symbol("tick");
+
+export function proxyStream(opts: ProxyStreamOptions): ReadableStream<Uint8Array> {
+  const { timing, meter, rewriter } = opts;
+  const reader = opts.upstream.getReader();
+  const framer = new SseFramer();
+  let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  let lastFromBackend = timing.clock();
+  let lastToClient = lastFromBackend;
+  let firstByte = false;
+  let ended = false;
+  let wake: ((value: typeof TICK) => void) | undefined;
+  const tickMs = Math.max(5, Math.floor(Math.min(timing.keepaliveMs, timing.idleTimeoutMs) / 5));
+  const interval = setInterval(() => {
+    if (!wake) return;
+    const now = timing.clock();
+    if (
+      now - lastFromBackend >= timing.idleTimeoutMs || now - lastToClient >= timing.keepaliveMs
+    ) {
+      const w = wake;
+      wake = undefined;
+      w(TICK);
+    }
+  }, tickMs);
+
+  const end = (outcome: StreamOutcome) => {
+    if (ended) return;
+    ended = true;
+    clearInterval(interval);
+    wake = undefined;
+    opts.onEnd(outcome);
+  };
+
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    controller.enqueue(bytes);
+    lastToClient = timing.clock();
+    if (!firstByte) {
+      firstByte = true;
+      opts.onFirstByte();
+    }
+  };
+
+  /** Ends the stream with an error event, or breaks it off when inside a passed-on event. */
+  const fail = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    outcome: StreamOutcome,
+    code: string,
+    message: string,
+  ) => {
+    end(outcome);
+    opts.abort.abort();
+    reader.cancel().catch(() => {});
+    if (!rewriter && framer.pending) {
+      controller.error(new Error(message));
+      return;
+    }
+    controller.enqueue(encoder.encode(streamErrorEvent(opts.shape, code, message)));
+    controller.close();
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (!ended) {
+        pendingRead ??= reader.read();
+        let result: ReadableStreamReadResult<Uint8Array> | typeof TICK;
+        try {
+          result = await Promise.race([
+            pendingRead,
+            new Promise<typeof TICK>((resolve) => {
+              wake = resolve;
+            }),
+          ]);
+        } catch (error) {
+          if (ended) return;
+          pendingRead = undefined;
+          fail(
+            controller,
+            "upstream_error",
+            "upstream_error",
+            `The backend stream broke off: ${error instanceof Error ? error.message : "error"}.`,
+          );
+          return;
+        }
+        wake = undefined;
+        if (ended) return;
+        if (result === TICK) {
+          const now = timing.clock();
+          if (now - lastFromBackend >= timing.idleTimeoutMs) {
+            fail(
+              controller,
+              "stalled",
+              "stream_timeout",
+              `The backend sent nothing for ${Math.round(timing.idleTimeoutMs / 1000)} s.`,
+            );
+            return;
+          }
+          // Keepalive only between events: inside a passed-on event it would corrupt it.
+          if (rewriter || !framer.pending) {
+            send(controller, encoder.encode(encodeComment("keepalive")));
+            return;
+          }
+          lastToClient = now;
+          continue;
+        }
+        pendingRead = undefined;
+        if (result.done) {
+          const rest = framer.flush();
+          if (rewriter && rest.length > 0) {
+            let text = "";
+            for (const event of rest) {
+              meter.observeEvent(event);
+              text += rewriter.event(event) ?? event.raw;
+            }
+            if (text) send(controller, encoder.encode(text));
+          } else {
+            for (const event of rest) meter.observeEvent(event);
+          }
+          end("completed");
+          controller.close();
+          return;
+        }
+        lastFromBackend = timing.clock();
+        const chunk = result.value;
+        if (!rewriter) {
+          send(controller, chunk);
+          for (const event of framer.push(chunk)) meter.observeEvent(event);
+          return;
+        }
+        const events = framer.push(chunk);
+        if (events.length === 0) continue;
+        let text = "";
+        for (const event of events) {
+          meter.observeEvent(event);
+          text += rewriter.event(event) ?? event.raw;
+        }
+        send(controller, encoder.encode(text));
+        return;
+      }
+    },
+    cancel() {
+      end("client_aborted");
+      opts.abort.abort();
+      reader.cancel().catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * The chunks of a body that is consumed here (not streamed to the client),
+ * giving up with StallError after `idleTimeoutMs` without a byte. The
+ * backend request is aborted on a stall and when the caller stops early.
+ */
+export async function* readChunks(
+  body: ReadableStream<Uint8Array> | null,
+  abort: AbortController,
+  idleTimeoutMs: number,
+): AsyncGenerator<Uint8Array> {
+  if (!body) return;
+  const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let finished = false;
+  try {
+    while (true) {
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StallError(idleTimeoutMs)), idleTimeoutMs);
+      });
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await Promise.race([reader.read(), stalled]);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    if (!finished) abort.abort();
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** A whole non-streamed body as text (see readChunks for stalls). */
+export async function readBodyText(
+  body: ReadableStream<Uint8Array> | null,
+  abort: AbortController,
+  idleTimeoutMs: number,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of readChunks(body, abort, idleTimeoutMs)) {
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+export class StallError extends Error {
+  constructor(idleTimeoutMs: number) {
+    super(`The backend sent nothing for ${Math.round(idleTimeoutMs / 1000)} s.`);
+    this.name = "StallError";
+  }
+}
