@@ -20,7 +20,8 @@ import {
   relative,
   STATUS_LABELS,
 } from "./format.js";
-import { openConnectDialog, openImportDialog } from "./connect.js";
+import { openConnectDialog } from "./connect.js";
+import { openImportDialog } from "./import_dialog.js";
 import { usagePanel } from "./usage.js";
 
 export function accountsView(section) {

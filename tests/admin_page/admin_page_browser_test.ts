@@ -1,0 +1,275 @@
+/**
+ * The admin page in headless Chromium against main.ts running with the
+ * backend fakes: sign-in, keys (secret shown once, revoke, XSS label),
+ * import, the Copilot device flow, lockout, and screenshots of each view at
+ * desktop and phone widths (test-artifacts/).
+ */
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { startAllFakes } from "../fakes/mod.ts";
+import { startKleis } from "../support/kleis_process.ts";
+import {
+  artifactPath,
+  CHROMIUM_PATH,
+  chromiumAvailable,
+  launchBrowser,
+} from "../support/browser.ts";
+
+const XSS_LABEL = "<img src=x onerror=alert(1)>";
+const HOSTS_FIXTURE = new URL(
+  "../../../shared/fixtures/credentials/copilot-hosts.json",
+  import.meta.url,
+);
+
+async function signIn(page: Page, base: string, token: string) {
+  await page.goto(`${base}/admin/`);
+  await page.fill("#signin-token", token);
+  await page.click("#signin-submit");
+  await page.locator("#app").waitFor({ state: "visible" });
+}
+
+async function openView(page: Page, name: string) {
+  await page.click(`#tabs a[data-view="${name}"]`);
+  await page.locator(`#view-${name}`).waitFor({ state: "visible" });
+  await page.waitForFunction(`!document.querySelector('#view-${name} [aria-busy="true"]')`);
+}
+
+// Browser-side code is passed as strings: this program's type library has no DOM.
+
+/** Everything the page holds as text, markup, form values and storage. */
+const PAGE_CONTENTS = `[
+  document.documentElement.outerHTML,
+  ...[...document.querySelectorAll("input, textarea")].map((el) => el.value),
+  JSON.stringify({ ...sessionStorage }),
+  JSON.stringify({ ...localStorage }),
+  location.href,
+].join("\\n")`;
+
+function pageContents(page: Page): Promise<string> {
+  return page.evaluate<string>(PAGE_CONTENTS);
+}
+
+const signinMessageMatches = (page: Page, pattern: RegExp) =>
+  page.waitForFunction(
+    `${pattern}.test(document.getElementById("signin-message").textContent ?? "")`,
+  );
+
+async function adminFetch(base: string, token: string, path: string, init: RequestInit = {}) {
+  const res = await fetch(`${base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  });
+  const body = await res.json();
+  return { status: res.status, body };
+}
+
+/** Closes dialogs a failed step left open, so the next step starts clean. */
+async function closeDialogs(page: Page) {
+  await page.evaluate(`document.querySelectorAll("dialog[open]").forEach((d) => d.close())`);
+}
+
+async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: await artifactPath(name), fullPage: true });
+}
+
+Deno.test({
+  name: "admin page in headless Chromium against Kleis and the backend fakes",
+  // A real Kleis process and a browser: their pipes and sockets outlive single steps by design.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    assert.ok(
+      chromiumAvailable(),
+      `Chromium is not at ${CHROMIUM_PATH}; run tests/support/install_chromium.sh`,
+    );
+    const fakes = await startAllFakes({ github: { interval: 1 } });
+    await using kleis = await startKleis({ env: fakes.env });
+    await using browser = await launchBrowser();
+    const { page, problems } = await browser.newPage();
+    page.setDefaultTimeout(10_000);
+    const base = kleis.url;
+    const token = kleis.adminToken;
+
+    try {
+      await t.step("a wrong admin token gets a clear message and nothing is stored", async () => {
+        await page.goto(`${base}/admin/`);
+        await screenshot(page, "signin-1280.png");
+        await page.fill("#signin-token", "not-the-admin-token-0123456789abcdef");
+        await page.click("#signin-submit");
+        await signinMessageMatches(page, /wrong/i);
+        assert.equal(await page.isVisible("#app"), false);
+        assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+      });
+
+      await t.step("signs in; the token lives in sessionStorage, never in the URL", async () => {
+        await signIn(page, base, token);
+        assert.ok(!page.url().includes(token));
+        assert.equal(
+          await page.evaluate(() => sessionStorage.getItem("kleis.adminToken")),
+          token,
+        );
+        assert.equal(await page.evaluate(() => localStorage.length), 0);
+        await page.locator("#accounts-title").waitFor();
+      });
+
+      let secret = "";
+      await t.step("creates a key and shows its secret exactly once", async () => {
+        await openView(page, "keys");
+        await page.click("text=Create key");
+        await page.fill(".key-form input[type=text] >> nth=0", "laptop opencode");
+        await page.check(".key-form input[type=checkbox][value=codex]");
+        await page.fill(".key-form input[placeholder^='gpt-5']", "gpt-5*, claude-sonnet-4-5");
+        await page.fill(".key-form input[placeholder='no limit'] >> nth=0", "60");
+        await screenshot(page, "key-create-1280.png");
+        await page.click(".key-form button[type=submit]");
+        const secretInput = page.locator("input.secret");
+        await secretInput.waitFor();
+        secret = await secretInput.inputValue();
+        assert.match(secret, /^kleis_/);
+        const snippet = await page.locator("dialog pre.snippet").textContent();
+        assert.match(
+          snippet ?? "",
+          /^export OPENCODE_MODELS_URL=http:\/\/127\.0\.0\.1:\d+\/api\/\S+$/m,
+        );
+        assert.ok(snippet?.includes(`export KLEIS_API_KEY=${secret}`));
+        assert.ok(snippet?.includes("opencode models --refresh"));
+        await screenshot(page, "key-secret-1280.png");
+        await page.click("text=I have saved it");
+        await page.locator("dialog").waitFor({ state: "detached" });
+
+        assert.ok(!(await pageContents(page)).includes(secret), "secret left in the page");
+        await page.reload();
+        await page.locator("#view-keys").waitFor({ state: "visible" });
+        await page.locator("#view-keys .card", { hasText: "laptop opencode" }).waitFor();
+        assert.ok(!(await pageContents(page)).includes(secret), "secret in the page after reload");
+        const listed = await adminFetch(base, token, "/admin/keys");
+        const key = listed.body.keys.find((k: { label: string }) => k.label === "laptop opencode");
+        assert.deepEqual(key.providers, ["codex"]);
+        assert.deepEqual(key.models, ["gpt-5*", "claude-sonnet-4-5"]);
+        assert.deepEqual(key.limits, { requestsPerMinute: 60 });
+        assert.ok(secret.startsWith(key.prefix));
+      });
+
+      await t.step("a key labelled with markup shows the label as text", async () => {
+        await page.click("text=Create key");
+        await page.fill(".key-form input[type=text] >> nth=0", XSS_LABEL);
+        await page.click(".key-form button[type=submit]");
+        await page.locator("input.secret").waitFor();
+        await page.click("text=I have saved it");
+        const card = page.locator("#view-keys .card h3", { hasText: XSS_LABEL });
+        await card.waitFor();
+        assert.equal(await card.textContent(), XSS_LABEL);
+        assert.equal(await page.locator("img").count(), 0, "an <img> was created from the label");
+        await page.waitForTimeout(300);
+        assert.deepEqual(problems.dialogs, []);
+        await screenshot(page, "keys-1280.png");
+      });
+
+      await t.step("revokes a key after confirming, then offers to delete it", async () => {
+        const card = page.locator("#view-keys .card", { hasText: "laptop opencode" });
+        await card.locator("button", { hasText: "Revoke" }).click();
+        await page.locator("dialog button", { hasText: "Revoke key" }).click();
+        await card.locator(".badge", { hasText: "Revoked" }).waitFor();
+        await card.locator("button", { hasText: "Delete" }).waitFor();
+        const listed = await adminFetch(base, token, "/admin/keys");
+        const key = listed.body.keys.find((k: { label: string }) => k.label === "laptop opencode");
+        assert.equal(typeof key.revokedAt, "number");
+      });
+
+      await t.step(
+        "imports the Copilot hosts.json fixture by paste and lists the account",
+        async () => {
+          await closeDialogs(page);
+          await openView(page, "accounts");
+          await page.click("text=Import credentials");
+          await page.locator("dialog select").selectOption("copilot");
+          await page.fill("dialog textarea", await Deno.readTextFile(HOSTS_FIXTURE));
+          await screenshot(page, "import-1280.png");
+          await page.click("dialog button[type=submit]");
+          await page.locator("dialog .success-box").waitFor();
+          assert.match(await page.locator("dialog .success-box").textContent() ?? "", /Imported/);
+          await page.click("dialog .dialog-head button");
+          await page.locator("#view-accounts .card", { hasText: "octo-fixture" }).waitFor();
+        },
+      );
+
+      await t.step("a Copilot device flow completes by itself, without a page reload", async () => {
+        await closeDialogs(page);
+        await page.evaluate(() => Object.assign(globalThis, { __sameDocument: true }));
+        await page.click("text=Connect account");
+        await page.check("dialog input[name=provider][value=copilot]");
+        await page.click("dialog button[type=submit]");
+        const code = page.locator("dialog .user-code");
+        await code.waitFor();
+        const userCode = (await code.textContent())?.trim() ?? "";
+        assert.match(userCode, /^[A-Z0-9]+-[A-Z0-9]+$/);
+        const href = await page.locator("dialog a.verification-link").getAttribute("href");
+        assert.ok(href?.startsWith(fakes.github.url), href ?? "no link");
+        await screenshot(page, "connect-device-1280.png");
+        fakes.github.approve(userCode, { login: "device-octo" });
+        await page.locator("dialog .success-box", { hasText: "is connected" }).waitFor({
+          timeout: 15_000,
+        });
+        assert.equal(await page.evaluate(() => "__sameDocument" in globalThis), true);
+        await page.click("dialog button:has-text('Done')");
+        await page.locator("#view-accounts .card", { hasText: "device-octo" }).waitFor();
+        await screenshot(page, "accounts-1280.png");
+      });
+
+      await t.step("screenshots of every view at 1280 px and 375 px", async () => {
+        await closeDialogs(page);
+        await openView(page, "usage");
+        await screenshot(page, "usage-1280.png");
+        await openView(page, "audit");
+        await screenshot(page, "audit-1280.png");
+        await page.click("text=Connect account").catch(() => {});
+
+        const phone = await browser.newPage({ width: 375, height: 812 });
+        await signIn(phone.page, base, token);
+        for (const view of ["accounts", "keys", "usage", "audit"]) {
+          await openView(phone.page, view);
+          await screenshot(phone.page, `${view}-375.png`);
+        }
+        await openView(phone.page, "accounts");
+        await phone.page.click("text=Connect account");
+        await phone.page.locator("dialog").waitFor();
+        await screenshot(phone.page, "connect-375.png");
+        const overflow = await phone.page.evaluate<number>(
+          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        );
+        assert.equal(overflow, 0, "the page scrolls sideways at 375 px");
+        await phone.context.close();
+      });
+
+      await t.step("signing out forgets the token", async () => {
+        await closeDialogs(page);
+        await page.goto(`${base}/admin/#keys`);
+        await page.locator("#app").waitFor({ state: "visible" });
+        await page.click("#signout");
+        await page.locator("#signin").waitFor({ state: "visible" });
+        assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+        await page.reload();
+        await page.locator("#signin").waitFor({ state: "visible" });
+      });
+
+      await t.step("a locked-out address is told how long to wait", async () => {
+        for (let i = 0; i < 10; i++) {
+          const res = await fetch(`${base}/admin/audit`, {
+            headers: { authorization: "Bearer wrong-wrong-wrong-wrong-wrong-wrong" },
+          });
+          await res.body?.cancel();
+        }
+        await page.fill("#signin-token", token);
+        await page.click("#signin-submit");
+        await signinMessageMatches(page, /Try again in \d+ min/);
+        assert.equal(await page.isDisabled("#signin-submit"), true);
+        await screenshot(page, "signin-lockout-1280.png");
+      });
+
+      assert.deepEqual(problems.dialogs, [], "a JavaScript dialog opened");
+      assert.deepEqual(problems.pageErrors, [], "the page threw");
+    } finally {
+      await fakes.close();
+    }
+  },
+});
