@@ -207,6 +207,21 @@ Deno.test("model list routes", async (t) => {
     },
   );
 
+  await t.step("the proxy refuses the scoped key (403) what its lists leave out", async () => {
+    const post = async (path: string, model: string) => {
+      const res = await app.request(path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${scoped}`, "content-type": "application/json" },
+        body: JSON.stringify({ model, input: "hi", messages: [{ role: "user", content: "hi" }] }),
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    assert.equal(await post("/openai/v1/responses", "gpt-5.5"), 403);
+    assert.equal(await post("/anthropic/v1/messages", "claude-sonnet-4-5"), 403);
+    assert.equal(await post("/copilot/v1/chat/completions", "gpt-4.1"), 403);
+  });
+
   await t.step("per-prefix lists carry the backend's own ids", async () => {
     const openai = (await get("/openai/v1/models", all)).body.data.map((m: { id: string }) => m.id);
     assert.deepEqual(openai, ["gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5.3-codex", "gpt-5.2"]);
