@@ -8,6 +8,7 @@
  * Stored tokens newer than the backup's are kept (an older copy of a
  * rotating refresh token would already be spent).
  */
+import { commit } from "./kv_commit.ts";
 import type { Deps } from "../deps.ts";
 import { seal, unseal } from "../crypto.ts";
 import { badRequest } from "../errors.ts";
@@ -129,7 +130,7 @@ async function restoreAccount(
         generation: Math.max(tokens.generation, (stored.value?.generation ?? 0) + 1),
       });
     }
-    if ((await op.commit()).ok) return undefined;
+    if ((await commit(op)).ok) return undefined;
   }
   return `account ${record.id} skipped: it kept changing during the restore`;
 }
@@ -166,7 +167,7 @@ async function restoreApiKey(deps: Deps, key: ApiKeyRecord): Promise<string | un
         op.delete(keys.apiKeyByDiscoveryToken(old.discoveryToken));
       }
     }
-    if ((await op.commit()).ok) return undefined;
+    if ((await commit(op)).ok) return undefined;
   }
   return `API key ${key.id} skipped: it kept changing during the restore`;
 }

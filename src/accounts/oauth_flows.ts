@@ -10,6 +10,7 @@
  * a replayed complete then gets 404 (unknown), like a flow that never
  * existed; an expired flow gets 410.
  */
+import { commit } from "./kv_commit.ts";
 import type { Deps } from "../deps.ts";
 import { randomId, seal, unseal } from "../crypto.ts";
 import { KleisError } from "../errors.ts";
@@ -110,7 +111,7 @@ export async function completeOAuthFlow(
   }
   const now = deps.now();
   if (flow.expiresAt <= now) {
-    await deps.kv.atomic().check(entry).delete(entry.key).commit();
+    await commit(deps.kv.atomic().check(entry).delete(entry.key));
     throw new KleisError(410, "flow_expired", "This login flow has expired; start a new one.");
   }
   if (flow.claimedUntil !== undefined && flow.claimedUntil > now) {
@@ -125,9 +126,11 @@ export async function completeOAuthFlow(
     return { status: "pending" };
   }
   const claimed: OAuthFlowRecord = { ...flow, claimedUntil: now + CLAIM_MS };
-  const claim = await deps.kv.atomic().check(entry).set(entry.key, claimed, {
-    expireIn: Math.max(1, flow.expiresAt - now) + 60_000,
-  }).commit();
+  const claim = await commit(
+    deps.kv.atomic().check(entry).set(entry.key, claimed, {
+      expireIn: Math.max(1, flow.expiresAt - now) + 60_000,
+    }),
+  );
   if (!claim.ok) {
     throw new KleisError(
       409,
@@ -156,7 +159,7 @@ export async function completeOAuthFlow(
   } catch (error) {
     const final = error instanceof KleisError &&
       (error.code === "login_denied" || error.code === "flow_expired");
-    if (final) await deps.kv.atomic().check(claimedEntry).delete(entry.key).commit();
+    if (final) await commit(deps.kv.atomic().check(claimedEntry).delete(entry.key));
     else await release(deps, claimedEntry, flow, {});
     throw error;
   }
@@ -180,9 +183,11 @@ async function release(
 ): Promise<void> {
   const next: OAuthFlowRecord = { ...flow, ...change };
   delete next.claimedUntil;
-  await deps.kv.atomic().check(claimed).set(claimed.key, next, {
-    expireIn: Math.max(1, flow.expiresAt - deps.now()) + 60_000,
-  }).commit();
+  await commit(
+    deps.kv.atomic().check(claimed).set(claimed.key, next, {
+      expireIn: Math.max(1, flow.expiresAt - deps.now()) + 60_000,
+    }),
+  );
 }
 
 /** Provider failures during a login become admin-facing errors without secrets. */

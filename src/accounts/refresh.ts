@@ -13,6 +13,7 @@
  * - Permanent failures mark the account needs_login once; transient ones are
  *   retried a bounded number of times with backoff.
  */
+import { commit } from "./kv_commit.ts";
 import type { Deps } from "../deps.ts";
 import { randomId } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
@@ -173,14 +174,22 @@ async function runRefresh(
     }
     const mine: RefreshLease = { owner: `${INSTANCE}/${randomId(deps.random)}`, deadline: 0 };
     mine.deadline = deps.now() + t.leaseMs;
-    const taken = await deps.kv.atomic()
-      .check(lease)
-      .check({ key: keys.accountTokens(accountId), versionstamp: current.versionstamp })
-      .set(keys.refreshLease(accountId), mine, { expireIn: t.leaseMs + 60_000 })
-      .commit();
+    const taken = await commit(
+      deps.kv.atomic()
+        .check(lease)
+        .check({ key: keys.accountTokens(accountId), versionstamp: current.versionstamp })
+        .set(keys.refreshLease(accountId), mine, { expireIn: t.leaseMs + 60_000 }),
+    );
     if (!taken.ok) continue;
     ownRuns++;
-    const result = await refreshUnderLease(deps, t, account, current, mine, options);
+    let result: LoadedTokens | undefined;
+    try {
+      result = await refreshUnderLease(deps, t, account, current, mine, options);
+    } catch (error) {
+      // Whatever failed, never leave our lease behind for others to wait out.
+      await releaseLease(deps, accountId, mine).catch(() => {});
+      throw error;
+    }
     if (result) return result;
   }
 }
@@ -192,18 +201,27 @@ async function renewLease(
   accountId: string,
   mine: RefreshLease,
 ): Promise<boolean> {
-  const entry = await deps.kv.get<RefreshLease>(keys.refreshLease(accountId));
-  if (entry.value?.owner !== mine.owner) return false;
-  mine.deadline = deps.now() + t.leaseMs;
-  const res = await deps.kv.atomic().check(entry)
-    .set(keys.refreshLease(accountId), mine, { expireIn: t.leaseMs + 60_000 }).commit();
-  return res.ok;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const entry = await deps.kv.get<RefreshLease>(keys.refreshLease(accountId));
+    if (entry.value?.owner !== mine.owner) return false;
+    mine.deadline = deps.now() + t.leaseMs;
+    const res = await commit(
+      deps.kv.atomic().check(entry)
+        .set(keys.refreshLease(accountId), mine, { expireIn: t.leaseMs + 60_000 }),
+    );
+    if (res.ok) return true;
+  }
+  return false;
 }
 
 async function releaseLease(deps: Deps, accountId: string, mine: RefreshLease): Promise<void> {
-  const entry = await deps.kv.get<RefreshLease>(keys.refreshLease(accountId));
-  if (entry.value?.owner !== mine.owner) return;
-  await deps.kv.atomic().check(entry).delete(keys.refreshLease(accountId)).commit();
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const entry = await deps.kv.get<RefreshLease>(keys.refreshLease(accountId));
+    if (entry.value?.owner !== mine.owner) return;
+    if ((await commit(deps.kv.atomic().check(entry).delete(keys.refreshLease(accountId)))).ok) {
+      return;
+    }
+  }
 }
 
 /**
@@ -224,7 +242,10 @@ async function refreshUnderLease(
   let lastError: ProviderAuthError | undefined;
   for (let attempt = 0; attempt <= t.backoffMs.length; attempt++) {
     if (attempt > 0) await t.sleep(t.backoffMs[attempt - 1] ?? 0);
-    if (!(await renewLease(deps, t, account.id, mine))) return undefined;
+    if (!(await renewLease(deps, t, account.id, mine))) {
+      await releaseLease(deps, account.id, mine);
+      return undefined;
+    }
     try {
       const result = await adapter.refresh(deps, account, current.tokens);
       return await commitRefresh(deps, account, current, mine, result, actor);
@@ -277,7 +298,9 @@ async function commitRefresh(
   actor: string,
 ): Promise<LoadedTokens | undefined> {
   const sealed = await sealTokens(deps, account.id, result.tokens);
-  for (let attempt = 0; attempt < 8; attempt++) {
+  // The provider has already rotated the refresh token: giving up here would
+  // lose it, so keep trying through write contention (each failed commit waits a little).
+  for (let attempt = 0; attempt < 200; attempt++) {
     const now = deps.now();
     const [lease, tokensEntry, recordEntry] = await deps.kv.getMany<
       [RefreshLease, TokenEnvelope, AccountRecord]
@@ -318,7 +341,7 @@ async function commitRefresh(
       .set(audit.key, audit.value, { expireIn: audit.expireIn });
     if (lease.value?.owner === mine.owner) op.delete(keys.refreshLease(account.id));
     else deps.log.warn("Refresh lease expired before the commit.", { accountId: account.id });
-    const res = await op.commit();
+    const res = await commit(op);
     if (res.ok) {
       return {
         tokens: result.tokens,

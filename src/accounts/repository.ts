@@ -6,6 +6,7 @@
  * change which account is primary recomputes it in the same atomic commit,
  * so exactly one enabled account is primary while any enabled one exists.
  */
+import { commit } from "./kv_commit.ts";
 import type { Deps } from "../deps.ts";
 import { randomBase62, seal, unseal } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
@@ -15,7 +16,7 @@ import { type AuditInput, auditRecord } from "../audit.ts";
 import { conflict, KleisError, notFound } from "../errors.ts";
 import type { AccountRecord } from "./types.ts";
 
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 20;
 
 /** What is stored at keys.accountTokens(id). The generation grows with every token write. */
 export interface TokenEnvelope {
@@ -208,7 +209,7 @@ export async function saveLogin(
       details: { provider, source: options.source },
     });
     options.also?.(op);
-    if ((await op.commit()).ok) return { account: record, created: !existing };
+    if ((await commit(op)).ok) return { account: record, created: !existing };
   }
   throw conflict("write_conflict", "The account changed during the update; try again.");
 }
@@ -243,7 +244,7 @@ export async function patchAccount(
         Object.entries(patch).filter(([, v]) => v !== undefined),
       ) as Record<string, string | number | boolean>,
     });
-    if ((await op.commit()).ok) return next;
+    if ((await commit(op)).ok) return next;
   }
   throw conflict("write_conflict", "The account changed during the update; try again.");
 }
@@ -272,7 +273,7 @@ export async function removeAccount(deps: Deps, id: string, actor = "admin"): Pr
       target: id,
       details: { provider: account.provider, label: account.label },
     });
-    if ((await op.commit()).ok) {
+    if ((await commit(op)).ok) {
       // Cooldowns are the proxy's cleanup-by-expiry records; drop them too so nothing dangles.
       for await (const c of deps.kv.list({ prefix: keys.cooldownsOf(id) })) {
         await deps.kv.delete(c.key);
@@ -297,7 +298,7 @@ export async function makePrimary(deps: Deps, id: string, actor = "admin"): Prom
       .check(primary)
       .set(keys.primaryAccount(entry.value.provider), id);
     addAudit(deps, op, { action: "account.primary", actor, target: id });
-    if ((await op.commit()).ok) return entry.value;
+    if ((await commit(op)).ok) return entry.value;
   }
   throw conflict("write_conflict", "The primary account changed meanwhile; try again.");
 }
@@ -315,7 +316,7 @@ export async function updateRecord(
     const next = change(entry.value);
     const op = kv.atomic().check(entry).set(keys.account(id), next);
     extra?.(op);
-    if ((await op.commit()).ok) return next;
+    if ((await commit(op)).ok) return next;
   }
   throw conflict("write_conflict", "The account changed during the update; try again.");
 }
@@ -343,6 +344,6 @@ export async function ensurePrimary(
       op.set(keys.primaryAccount(provider), want);
       addAudit(deps, op, { action: "account.primary", actor: "system", target: want });
     } else op.delete(keys.primaryAccount(provider));
-    if ((await op.commit()).ok) return;
+    if ((await commit(op)).ok) return;
   }
 }

@@ -1,6 +1,6 @@
 /** Shared set-up of the accounts tests: the fakes, deps pointed at them, fast refresh tuning. */
 import { type AllFakes, type AllFakesOptions, startAllFakes } from "../fakes/mod.ts";
-import { testDeps, type TestDeps } from "../support/test_deps.ts";
+import { type TestDeps, testDeps } from "../support/test_deps.ts";
 import { createApp } from "../../src/app.ts";
 import type { UpstreamOrigins } from "../../src/config.ts";
 import type { RefreshDeps, RefreshTuning } from "../../src/accounts/refresh.ts";
@@ -61,7 +61,9 @@ export async function accountsEnv(
           authorization: `Bearer ${deps.config.adminToken}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
-        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+        ...(body === undefined
+          ? {}
+          : { body: typeof body === "string" ? body : JSON.stringify(body) }),
       });
       const text = await res.text();
       return { status: res.status, json: text ? JSON.parse(text) : undefined };

@@ -85,18 +85,25 @@ Deno.test("import: every credential fixture lands on the right provider, identit
     });
   }
 
-  await t.step("the ghu_ token of apps.json went through the exchange, the gho_ ones did not", async () => {
-    assert.ok(env.fakes.githubApi.exchangeCount >= 2);
-    const [copilot] = await listAccounts(env.deps.kv, "copilot");
-    const tokens = await loadTokens(env.deps, copilot!.id);
-    // The last import was OpenCode's gho_ token: no Copilot token cached.
-    assert.equal(tokens!.tokens.accessToken, "gho_fixtureOpenCodeToken0001");
-    assert.equal(tokens!.tokens.copilotToken, undefined);
-  });
+  await t.step(
+    "the ghu_ token of apps.json went through the exchange, the gho_ ones did not",
+    async () => {
+      assert.ok(env.fakes.githubApi.exchangeCount >= 2);
+      const [copilot] = await listAccounts(env.deps.kv, "copilot");
+      const tokens = await loadTokens(env.deps, copilot!.id);
+      // The last import was OpenCode's gho_ token: no Copilot token cached.
+      assert.equal(tokens!.tokens.accessToken, "gho_fixtureOpenCodeToken0001");
+      assert.equal(tokens!.tokens.copilotToken, undefined);
+    },
+  );
 
   await t.step("a file of another provider is refused and changes nothing", async () => {
     const before = (await listAccounts(env.deps.kv)).length;
-    const res = await env.admin("POST", "/accounts/codex/import", await fixture("claude-credentials.json"));
+    const res = await env.admin(
+      "POST",
+      "/accounts/codex/import",
+      await fixture("claude-credentials.json"),
+    );
     assert.equal(res.status, 400);
     assert.equal(res.json.error.code, "wrong_provider");
     assert.equal((await listAccounts(env.deps.kv)).length, before);
@@ -118,7 +125,11 @@ Deno.test("import: raw fields, Claude identity unknown when the profile fails, r
   await using env = await accountsEnv();
 
   await t.step("raw Codex fields take identity, plan and expiry from the JWT", async () => {
-    const tokens = env.fakes.world.issueCodexTokens({ accountId: "acct-raw", plan: "plus", expiresInSec: 3600 });
+    const tokens = env.fakes.world.issueCodexTokens({
+      accountId: "acct-raw",
+      plan: "plus",
+      expiresInSec: 3600,
+    });
     const res = await env.admin("POST", "/accounts/codex/import", {
       accessToken: tokens.access_token,
       refreshToken: tokens.refresh_token,
@@ -131,15 +142,21 @@ Deno.test("import: raw fields, Claude identity unknown when the profile fails, r
     assert.equal(res.json.account.expiresAt, Math.floor(env.deps.now() / 1000) * 1000 + 3600_000);
   });
 
-  await t.step("a Claude token the profile endpoint refuses imports with a warning and a stable id", async () => {
-    const body = { accessToken: "sk-ant-oat01-unknown-to-the-fake", refreshToken: "sk-ant-ort01-x" };
-    const first = await env.admin("POST", "/accounts/claude/import", body);
-    assert.equal(first.status, 200);
-    assert.match(first.json.account.externalId, /^unverified:[0-9a-f]{24}$/);
-    assert.match(first.json.warnings.join(" "), /did not confirm who this account is/);
-    const second = await env.admin("POST", "/accounts/claude/import", body);
-    assert.equal(second.json.account.id, first.json.account.id);
-  });
+  await t.step(
+    "a Claude token the profile endpoint refuses imports with a warning and a stable id",
+    async () => {
+      const body = {
+        accessToken: "sk-ant-oat01-unknown-to-the-fake",
+        refreshToken: "sk-ant-ort01-x",
+      };
+      const first = await env.admin("POST", "/accounts/claude/import", body);
+      assert.equal(first.status, 200);
+      assert.match(first.json.account.externalId, /^unverified:[0-9a-f]{24}$/);
+      assert.match(first.json.warnings.join(" "), /did not confirm who this account is/);
+      const second = await env.admin("POST", "/accounts/claude/import", body);
+      assert.equal(second.json.account.id, first.json.account.id);
+    },
+  );
 
   await t.step("a revoked Copilot token is refused with 400 and no account", async () => {
     const token = env.fakes.world.issueCopilotToken();

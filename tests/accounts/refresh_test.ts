@@ -34,7 +34,9 @@ Deno.test("getUpstreamCredentials(): 20 concurrent callers of an expiring accoun
   for (const provider of ["codex", "claude"] as const) {
     await t.step(provider, async () => {
       await using env = await accountsEnv();
-      const made = provider === "codex" ? await codexAccount(env, 120) : await claudeAccount(env, 120);
+      const made = provider === "codex"
+        ? await codexAccount(env, 120)
+        : await claudeAccount(env, 120);
       const fake = provider === "codex" ? env.fakes.openaiAuth : env.fakes.claudePlatform;
       const account = (await getAccount(env.deps.kv, made.id))!;
       const results = await Promise.all(
@@ -55,7 +57,9 @@ Deno.test("getUpstreamCredentials(): 20 concurrent callers of an expiring accoun
       assert.equal(fake.refreshCount, 3);
       assert.equal((await getAccount(env.deps.kv, made.id))!.needsLogin, undefined);
       const audit = await listAudit(env.deps.kv, { limit: 50 });
-      assert.ok(audit.entries.some((e) => e.action === "account.refreshed" && e.target === made.id));
+      assert.ok(
+        audit.entries.some((e) => e.action === "account.refreshed" && e.target === made.id),
+      );
     });
   }
 });
@@ -76,7 +80,10 @@ Deno.test("forceRefresh after a backend 401 refreshes once for many callers", as
   const account = (await getAccount(env.deps.kv, made.id))!;
   env.deps.clock.advance(60_000);
   const first = await Promise.all(
-    Array.from({ length: 5 }, () => getUpstreamCredentials(env.deps, account, { forceRefresh: true })),
+    Array.from(
+      { length: 5 },
+      () => getUpstreamCredentials(env.deps, account, { forceRefresh: true }),
+    ),
   );
   // Callers that saw the same 401 a moment later reuse the refresh that just happened.
   const later = await getUpstreamCredentials(env.deps, account, { forceRefresh: true });
@@ -105,7 +112,9 @@ Deno.test("a permanent refresh failure marks needs_login once and is not retried
   const view = await env.admin("GET", `/accounts/${made.id}`);
   assert.equal(view.json.account.status, "needs_login");
   const audit = await listAudit(env.deps.kv, { limit: 50 });
-  assert.ok(audit.entries.some((e) => e.action === "account.refresh_failed" && e.target === made.id));
+  assert.ok(
+    audit.entries.some((e) => e.action === "account.refresh_failed" && e.target === made.id),
+  );
   // A new login of the same identity clears needs_login.
   const fresh = env.fakes.world.issueCodexTokens({ accountId: "acct-r1" });
   const relogin = await env.admin("POST", "/accounts/codex/import", {
@@ -126,18 +135,24 @@ Deno.test("transient refresh failures are retried with backoff; the old token st
     assert.notEqual(creds.accessToken, made.tokens.access_token);
     assert.equal(env.fakes.openaiAuth.refreshCount, 3);
   });
-  await t.step("all attempts fail: the unexpired old token is returned, the error recorded", async () => {
-    const made = await codexAccount(env, 60, "acct-t2");
-    const before = env.fakes.openaiAuth.refreshCount;
-    for (let i = 0; i < 4; i++) env.fakes.openaiAuth.failNextRefresh({ status: 500, body: {} });
-    const creds = await getUpstreamCredentials(env.deps, (await getAccount(env.deps.kv, made.id))!);
-    assert.equal(creds.accessToken, made.tokens.access_token);
-    assert.equal(env.fakes.openaiAuth.refreshCount - before, 4);
-    const record = (await getAccount(env.deps.kv, made.id))!;
-    assert.equal(record.needsLogin, undefined);
-    assert.match(record.lastRefreshError!, /HTTP 500/);
-    assert.equal((await env.deps.kv.get(keys.refreshLease(made.id))).value, null);
-  });
+  await t.step(
+    "all attempts fail: the unexpired old token is returned, the error recorded",
+    async () => {
+      const made = await codexAccount(env, 60, "acct-t2");
+      const before = env.fakes.openaiAuth.refreshCount;
+      for (let i = 0; i < 4; i++) env.fakes.openaiAuth.failNextRefresh({ status: 500, body: {} });
+      const creds = await getUpstreamCredentials(
+        env.deps,
+        (await getAccount(env.deps.kv, made.id))!,
+      );
+      assert.equal(creds.accessToken, made.tokens.access_token);
+      assert.equal(env.fakes.openaiAuth.refreshCount - before, 4);
+      const record = (await getAccount(env.deps.kv, made.id))!;
+      assert.equal(record.needsLogin, undefined);
+      assert.match(record.lastRefreshError!, /HTTP 500/);
+      assert.equal((await env.deps.kv.get(keys.refreshLease(made.id))).value, null);
+    },
+  );
   await t.step("all attempts fail on an expired token: refresh_failed", async () => {
     const made = await codexAccount(env, 60, "acct-t3");
     env.deps.clock.advance(120_000);
@@ -155,7 +170,10 @@ Deno.test("a lease held by another instance makes callers wait for its tokens; a
   const account = (await getAccount(env.deps.kv, made.id))!;
 
   await t.step("admin refresh answers 409 while the lease is live", async () => {
-    await env.deps.kv.set(keys.refreshLease(made.id), { owner: "other", deadline: env.deps.now() + 10_000 });
+    await env.deps.kv.set(keys.refreshLease(made.id), {
+      owner: "other",
+      deadline: env.deps.now() + 10_000,
+    });
     const res = await env.admin("POST", `/accounts/${made.id}/refresh`);
     assert.equal(res.status, 409);
     assert.equal(res.json.error.code, "refresh_in_progress");
@@ -167,7 +185,11 @@ Deno.test("a lease held by another instance makes callers wait for its tokens; a
     // The "other instance" commits new tokens (generation + 1) and drops its lease.
     const newer = env.fakes.world.issueCodexTokens({ accountId: "acct-r1" });
     await saveLogin(env.deps, "codex", {
-      tokens: { accessToken: newer.access_token, refreshToken: newer.refresh_token, expiresAt: env.deps.now() + 864000_000 },
+      tokens: {
+        accessToken: newer.access_token,
+        refreshToken: newer.refresh_token,
+        expiresAt: env.deps.now() + 864000_000,
+      },
       identity: { externalId: "acct-r1", label: "x" },
     }, { source: "test" });
     await env.deps.kv.delete(keys.refreshLease(made.id));
@@ -178,7 +200,10 @@ Deno.test("a lease held by another instance makes callers wait for its tokens; a
 
   await t.step("a lease whose deadline passed (dead process) is taken over", async () => {
     env.deps.clock.advance(864000_000 - 60_000);
-    await env.deps.kv.set(keys.refreshLease(made.id), { owner: "dead", deadline: env.deps.now() - 1 });
+    await env.deps.kv.set(keys.refreshLease(made.id), {
+      owner: "dead",
+      deadline: env.deps.now() - 1,
+    });
     const creds = await getUpstreamCredentials(env.deps, (await getAccount(env.deps.kv, made.id))!);
     assert.equal(env.fakes.openaiAuth.refreshCount, 1);
     assert.ok(creds.accessToken);
