@@ -11,6 +11,7 @@
  */
 import type { AnswerShape, PreparedCall } from "../providers/proxy_types.ts";
 import type { ProviderId } from "../providers/ids.ts";
+import type { Logger } from "../log.ts";
 import { SseFramer } from "../sse.ts";
 import { KleisError } from "../errors.ts";
 import { backendTimeout, backendUnreachable, PROVIDER_NAMES } from "./proxy_errors.ts";
@@ -29,6 +30,7 @@ export interface AnswerInput {
   tracker: RequestTracker;
   timing: StreamTiming;
   provider: ProviderId;
+  log: Logger;
 }
 
 const SSE_TYPE = "text/event-stream; charset=utf-8";
@@ -56,6 +58,7 @@ function streamAnswer(input: AnswerInput, contentType: string): Response {
     meter,
     timing: input.timing,
     onFirstByte: () => tracker.firstByte(),
+    onUpstreamError: (error) => input.log.warn("Backend stream broke off.", { error }),
     onEnd: (outcome) => {
       if (outcome === "completed") tracker.finish(response.status, "none", meter.usage);
       else if (outcome === "client_aborted") {
@@ -84,7 +87,7 @@ function readFailure(input: AnswerInput, error: unknown): KleisError {
     );
   }
   if (error instanceof StallError) {
-    return backendTimeout(input.provider, Math.round(input.timing.idleTimeoutMs / 1000));
+    return backendTimeout(input.provider, input.timing.idleTimeoutMs);
   }
   return backendUnreachable(input.provider);
 }

@@ -191,6 +191,7 @@ export class ProxyEngine {
           tracker,
           timing: this.timing,
           provider: req.provider,
+          log: this.deps.log,
         });
         return { kind: "answer", response: answer, ok: true };
       }
@@ -276,7 +277,7 @@ export class ProxyEngine {
     } catch (error) {
       if (req.signal.aborted) throw new ClientGone();
       if (timedOut) {
-        throw backendTimeout(req.provider, Math.round(this.timing.idleTimeoutMs / 1000));
+        throw backendTimeout(req.provider, this.timing.idleTimeoutMs);
       }
       this.deps.log.warn("Backend unreachable.", { provider: req.provider, error });
       throw backendUnreachable(req.provider);
@@ -291,7 +292,7 @@ export class ProxyEngine {
     } catch (error) {
       if (req.signal.aborted) throw new ClientGone();
       if (error instanceof StallError) {
-        throw backendTimeout(req.provider, Math.round(this.timing.idleTimeoutMs / 1000));
+        throw backendTimeout(req.provider, this.timing.idleTimeoutMs);
       }
       throw backendUnreachable(req.provider);
     }

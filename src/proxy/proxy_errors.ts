@@ -52,10 +52,14 @@ export function backendUnreachable(provider: ProviderId): KleisError {
   );
 }
 
-export function backendTimeout(provider: ProviderId, seconds: number): KleisError {
+export function backendTimeout(provider: ProviderId, ms: number): KleisError {
   return new KleisError(
     502,
     "backend_timeout",
-    `The ${PROVIDER_NAMES[provider]} backend did not answer within ${seconds} s.`,
+    `The ${PROVIDER_NAMES[provider]} backend did not answer within ${formatDuration(ms)}.`,
   );
+}
+
+export function formatDuration(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
 }

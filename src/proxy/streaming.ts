@@ -22,6 +22,7 @@
 import type { AnswerRewriter, AnswerShape } from "../providers/proxy_types.ts";
 import { encodeComment, SseFramer } from "../sse.ts";
 import { streamErrorEvent } from "./stream_errors.ts";
+import { formatDuration } from "./proxy_errors.ts";
 import type { UsageMeter } from "./usage_extract.ts";
 
 export type StreamOutcome = "completed" | "client_aborted" | "stalled" | "upstream_error";
@@ -49,6 +50,8 @@ export interface ProxyStreamOptions {
   timing: StreamTiming;
   /** The first byte went to the client. */
   onFirstByte(): void;
+  /** The backend connection failed mid-stream (for the log; the client gets a generic error). */
+  onUpstreamError?: (error: unknown) => void;
   /** Called exactly once, when the stream ends for any reason. */
   onEnd(outcome: StreamOutcome): void;
 }
@@ -129,12 +132,8 @@ export function proxyStream(opts: ProxyStreamOptions): ReadableStream<Uint8Array
         } catch (error) {
           if (ended) return;
           pendingRead = undefined;
-          fail(
-            controller,
-            "upstream_error",
-            "upstream_error",
-            `The backend stream broke off: ${error instanceof Error ? error.message : "error"}.`,
-          );
+          opts.onUpstreamError?.(error);
+          fail(controller, "upstream_error", "upstream_error", "The backend stream broke off.");
           return;
         }
         wake = undefined;
@@ -146,7 +145,7 @@ export function proxyStream(opts: ProxyStreamOptions): ReadableStream<Uint8Array
               controller,
               "stalled",
               "stream_timeout",
-              `The backend sent nothing for ${Math.round(timing.idleTimeoutMs / 1000)} s.`,
+              `The backend sent nothing for ${formatDuration(timing.idleTimeoutMs)}.`,
             );
             return;
           }
@@ -254,7 +253,7 @@ export async function readBodyText(
 
 export class StallError extends Error {
   constructor(idleTimeoutMs: number) {
-    super(`The backend sent nothing for ${Math.round(idleTimeoutMs / 1000)} s.`);
+    super(`The backend sent nothing for ${formatDuration(idleTimeoutMs)}.`);
     this.name = "StallError";
   }
 }
