@@ -4,6 +4,7 @@ import { createApp } from "../../src/app.ts";
 import { keys } from "../../src/kv/keys.ts";
 import { acquireKeyLimits, SLOT_TTL_MS } from "../../src/keys/limits.ts";
 import { getApiKey } from "../../src/keys/repository.ts";
+import { blockSize } from "../../src/keys/limiter.ts";
 import { callWithKey, createKey } from "./helpers.ts";
 
 const statuses = (responses: Response[]) => responses.map((r) => r.status);
@@ -56,6 +57,28 @@ Deno.test("requestsPerMinute: 10 admits exactly 10 of 50 simultaneous requests",
       },
     });
   });
+});
+
+Deno.test("requestsPerMinute: 100 admits exactly 100 of 150 simultaneous requests (blocks shrink near the limit)", async () => {
+  await using deps = await testDeps();
+  const app = createApp(deps);
+  const { key, secret } = await createKey(app, deps, {
+    label: "rpm100",
+    limits: { requestsPerMinute: 100 },
+  });
+  const responses = await Promise.all(Array.from({ length: 150 }, () => callWithKey(app, secret)));
+  assert.equal(count(statuses(responses), 200), 100);
+  await discard(responses);
+  const minute = Math.floor(deps.now() / 60_000);
+  assert.equal((await deps.kv.get(keys.requestsInMinute(key.id, minute))).value, 100);
+});
+
+Deno.test("blockSize() reserves nothing near the limit and at most 256", () => {
+  assert.equal(blockSize(10), 0);
+  assert.equal(blockSize(63), 0);
+  assert.equal(blockSize(64), 2);
+  assert.equal(blockSize(3200), 100);
+  assert.equal(blockSize(10_000_000), 256);
 });
 
 Deno.test("concurrent: 2 admits exactly 2 of 50 simultaneous requests until a body is sent", async (t) => {
@@ -159,11 +182,15 @@ Deno.test("acquireKeyLimits()", async (t) => {
   });
 
   await t.step(
-    "writes once per request with only requestsPerMinute, never without limits",
+    "writes at most once per request with only requestsPerMinute, never without limits",
     async () => {
       const limited = await createKey(app, deps, {
         label: "l",
-        limits: { requestsPerMinute: 100 },
+        limits: { requestsPerMinute: 10 },
+      });
+      const high = await createKey(app, deps, {
+        label: "h",
+        limits: { requestsPerMinute: 1_000_000 },
       });
       const free = await createKey(app, deps, { label: "f" });
       const realAtomic = deps.kv.atomic.bind(deps.kv);
@@ -190,6 +217,17 @@ Deno.test("acquireKeyLimits()", async (t) => {
           await res.body?.cancel();
         }
         assert.equal(commits, 5);
+        // Far from its limit, admissions are reserved in blocks: 100 requests, a few writes.
+        commits = 0;
+        for (let i = 0; i < 100; i++) {
+          const res = await callWithKey(app, high.secret);
+          assert.equal(res.status, 200);
+          await res.body?.cancel();
+        }
+        assert.ok(commits >= 1 && commits <= 3, `${commits} commits`);
+        const minute = Math.floor(deps.now() / 60_000);
+        const stored = await deps.kv.get<number>(keys.requestsInMinute(high.key.id, minute));
+        assert.ok(stored.value! >= 100, "every admission was counted in KV before it was used");
       } finally {
         deps.kv.atomic = realAtomic;
       }

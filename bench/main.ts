@@ -1,0 +1,20 @@
+/**
+ * `deno task bench`: runs every area's benchmark in turn (each file exports
+ * `run()` and prints its own figures). Pass names to run only some:
+ * `deno task bench auth`.
+ */
+import { run as auth } from "./auth_bench.ts";
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  auth,
+};
+
+const wanted = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHES);
+for (const name of wanted) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`Unknown bench "${name}"; known: ${Object.keys(BENCHES).join(", ")}.`);
+    Deno.exit(1);
+  }
+  await bench();
+}
