@@ -1,49 +1,47 @@
 /**
  * Composition root: configuration → KV → app → server, plus the cron jobs
  * and the usage queue listener. Nothing else in Kleis reads the environment.
+ *
+ * Everything runs at the top level of this module, in this order, because
+ * Deno Deploy only picks up Deno.cron registrations made at module top level
+ * before the server starts.
  */
-import { ConfigError, DEFAULT_LOCAL_KV_PATH, loadConfig } from "./src/config.ts";
+import { type Config, ConfigError, DEFAULT_LOCAL_KV_PATH, loadConfig } from "./src/config.ts";
 import { resolveLocalSecrets } from "./src/local_secrets.ts";
 import { createDeps } from "./src/deps.ts";
 import { createApp } from "./src/app.ts";
 import { startBackgroundWork } from "./src/jobs/background.ts";
 
-async function main() {
-  const env = Deno.env.toObject();
-  const onDeploy = Boolean(env.DENO_DEPLOYMENT_ID);
-  const kvPath = env.KLEIS_KV_PATH?.trim() || (onDeploy ? undefined : DEFAULT_LOCAL_KV_PATH);
+const env = Deno.env.toObject();
+const onDeploy = Boolean(env.DENO_DEPLOYMENT_ID);
+const kvPath = env.KLEIS_KV_PATH?.trim() || (onDeploy ? undefined : DEFAULT_LOCAL_KV_PATH);
 
-  let config;
-  let generatedAdminToken: string | undefined;
-  try {
-    const resolved = kvPath === undefined
-      ? { secrets: {} }
-      : await resolveLocalSecrets(env, kvPath);
-    generatedAdminToken = "generatedAdminToken" in resolved
-      ? resolved.generatedAdminToken
-      : undefined;
-    config = loadConfig(env, resolved.secrets);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Kleis cannot start: ${error.message}`);
-      Deno.exit(1);
-    }
-    throw error;
-  }
+let config: Config;
+let generatedAdminToken: string | undefined;
+try {
+  const resolved = kvPath === undefined ? { secrets: {} } : await resolveLocalSecrets(env, kvPath);
+  generatedAdminToken = "generatedAdminToken" in resolved
+    ? resolved.generatedAdminToken
+    : undefined;
+  config = loadConfig(env, resolved.secrets);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`Kleis cannot start: ${error.message}`);
+  Deno.exit(1);
+}
 
-  if (config.kvPath && !config.kvPath.startsWith("http") && config.kvPath !== ":memory:") {
-    const dir = config.kvPath.slice(0, config.kvPath.lastIndexOf("/"));
-    if (dir) await Deno.mkdir(dir, { recursive: true });
-  }
-  const kv = await Deno.openKv(config.kvPath);
-  const deps = await createDeps(kv, config);
-  const app = createApp(deps);
-  startBackgroundWork(deps);
+if (config.kvPath && !config.kvPath.startsWith("http") && config.kvPath !== ":memory:") {
+  const dir = config.kvPath.slice(0, config.kvPath.lastIndexOf("/"));
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+}
+const kv = await Deno.openKv(config.kvPath);
+const deps = await createDeps(kv, config);
+const app = createApp(deps);
+startBackgroundWork(deps);
 
-  if (onDeploy) {
-    Deno.serve(app.fetch);
-    return;
-  }
+if (onDeploy) {
+  Deno.serve(app.fetch);
+} else {
   Deno.serve({
     port: config.port,
     hostname: config.hostname,
@@ -58,5 +56,3 @@ async function main() {
     },
   }, app.fetch);
 }
-
-if (import.meta.main) await main();
