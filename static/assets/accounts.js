@@ -271,24 +271,31 @@ function accountCard(account, reload) {
   );
 }
 
-/** The live quota answer: windows as bars, anything else as plain facts. */
+/** The live quota answer: the provider's windows, then those of the last rate-limit headers. */
 function liveQuota(live) {
-  const parts = [h("p", { class: "muted small", text: `Checked ${dateTime(Date.now())}` })];
-  const windows = live?.windows ?? live?.quota?.windows;
-  const bars = quotaBars(windows);
-  if (bars) parts.push(bars);
-  const rest = h("dl", { class: "facts" });
-  const addFacts = (obj, prefix = "") => {
-    for (const [k, v] of Object.entries(obj ?? {})) {
-      if (k === "windows" || k === "quota") continue;
-      if (v && typeof v === "object" && !Array.isArray(v)) addFacts(v, `${prefix}${k}.`);
-      else rest.append(h("dt", { text: `${prefix}${k}` }), h("dd", { text: JSON.stringify(v) }));
-    }
-  };
-  addFacts(live);
-  if (rest.children.length) parts.push(rest);
-  if (!bars && !rest.children.length) {
-    parts.push(h("p", { text: "The provider reported no quota." }));
+  const checkedAt = typeof live?.fetchedAt === "number" ? live.fetchedAt : Date.now();
+  const parts = [
+    h("p", {
+      class: "muted small",
+      text: `Live from the provider, ${dateTime(checkedAt)}${
+        live?.plan ? ` · plan ${live.plan}` : ""
+      }`,
+    }),
+  ];
+  const bars = quotaBars(live?.windows);
+  parts.push(bars ?? h("p", { class: "small", text: "The provider reported no quota windows." }));
+  const headers = live?.lastHeaders;
+  const headerBars = quotaBars(headers?.windows);
+  if (headerBars) {
+    parts.push(
+      h("p", {
+        class: "muted small",
+        text: `Last rate-limit headers seen${
+          typeof headers.updatedAt === "number" ? ` ${relative(headers.updatedAt)}` : ""
+        }`,
+      }),
+      headerBars,
+    );
   }
   return parts;
 }
@@ -296,7 +303,7 @@ function liveQuota(live) {
 function editAccount(account, reload) {
   const label = field(
     "Label",
-    h("input", { type: "text", value: account.label, required: true, maxlength: 200 }),
+    h("input", { type: "text", value: account.label, required: true, maxlength: 100 }),
   );
   const priority = field(
     "Priority",

@@ -258,8 +258,12 @@ export function openConnectDialog(onConnected) {
         })`;
       } catch (error) {
         if (stopped) return;
-        // A transient network error or 5xx keeps polling; the flow itself failing stops it.
-        if (error instanceof ApiError && (error.status === 0 || error.status >= 500)) {
+        // A network error, a 5xx or "busy" (409, another poll in flight) keeps polling;
+        // the flow itself failing (denied, expired) stops it.
+        if (
+          error instanceof ApiError &&
+          (error.status === 0 || error.status === 409 || error.status >= 500)
+        ) {
           state.textContent = `Could not check just now (${error.message}); trying again.`;
         } else {
           stopPolling();

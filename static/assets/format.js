@@ -71,14 +71,16 @@ export function duration(totalMs, withSeconds = false) {
   seconds -= hours * 3600;
   const minutes = Math.floor(seconds / 60);
   seconds -= minutes * 60;
+  // Two units normally; a countdown (withSeconds) shows three so it visibly ticks below a day.
+  const max = withSeconds ? 3 : 2;
   const parts = [];
   if (days) parts.push(`${days} d`);
   if (hours) parts.push(`${hours} h`);
-  if (minutes && parts.length < 2) parts.push(`${minutes} min`);
-  if ((withSeconds || parts.length === 0) && parts.length < 2) {
-    parts.push(`${withSeconds ? String(seconds).padStart(2, "0") : seconds} s`);
+  if (minutes && parts.length < max && !(withSeconds && days)) parts.push(`${minutes} min`);
+  if ((withSeconds || parts.length === 0) && parts.length < max && !days) {
+    parts.push(`${withSeconds && parts.length ? String(seconds).padStart(2, "0") : seconds} s`);
   }
-  return parts.slice(0, withSeconds ? 3 : 2).join(" ");
+  return parts.join(" ");
 }
 
 /** "in 5 min" / "5 min ago". */

@@ -138,7 +138,9 @@ function showApp() {
 
 globalThis.addEventListener("hashchange", () => {
   route();
-  document.getElementById("main").focus();
+  // Focus moves to the new view for keyboard and screen reader users; the view starts at its top.
+  document.getElementById("main").focus({ preventScroll: true });
+  globalThis.scrollTo(0, 0);
 });
 
 // Ticks every live countdown on the page once a second (token expiry, cooldowns).
