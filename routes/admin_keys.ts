@@ -21,18 +21,21 @@ import {
 } from "../src/keys/validation.ts";
 import { toKeyView } from "../src/keys/view.ts";
 import type { ApiKeyRecord } from "../src/keys/types.ts";
+import { getLastUsed, getLastUsedMany } from "../src/usage/last_used.ts";
 
 export function adminKeysRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  const view = (c: Context<AppEnv>, key: ApiKeyRecord) =>
+  const view = (c: Context<AppEnv>, key: ApiKeyRecord, lastUsedAt?: number) =>
     toKeyView(key, {
       baseUrl: publicBaseUrl(c, deps.config.publicUrl, deps.config.trustProxy),
       now: deps.now(),
+      lastUsedAt,
     });
 
   app.get("/keys", async (c) => {
     const keys = await listApiKeys(deps.kv);
-    return c.json({ keys: keys.map((key) => view(c, key)) });
+    const lastUsed = await getLastUsedMany(deps.kv, "key", keys.map((key) => key.id));
+    return c.json({ keys: keys.map((key) => view(c, key, lastUsed.get(key.id))) });
   });
 
   app.post("/keys", async (c) => {
@@ -44,7 +47,7 @@ export function adminKeysRoutes(deps: Deps) {
   app.get("/keys/:id", async (c) => {
     const key = await getApiKey(deps.kv, c.req.param("id"));
     if (!key) throw notFound(`The API key ${c.req.param("id")}`);
-    return c.json({ key: view(c, key) });
+    return c.json({ key: view(c, key, await getLastUsed(deps.kv, "key", key.id)) });
   });
 
   app.patch("/keys/:id", async (c) => {

@@ -5,8 +5,7 @@
 import type { Deps } from "../deps.ts";
 import { badRequest } from "../errors.ts";
 import type { ProviderId } from "../providers/ids.ts";
-import { keys } from "../kv/keys.ts";
-import type { AccountRecord } from "../accounts/types.ts";
+import { getAccount } from "../accounts/repository.ts";
 
 export async function checkPinnedAccounts(
   deps: Deps,
@@ -21,7 +20,7 @@ export async function checkPinnedAccounts(
         `Invalid "accounts.${provider}": the key is not allowed the provider ${provider}.`,
       );
     }
-    const account = (await deps.kv.get<AccountRecord>(keys.account(accountId))).value;
+    const account = await getAccount(deps.kv, accountId);
     if (!account || account.provider !== provider) {
       throw badRequest(
         "invalid_request",

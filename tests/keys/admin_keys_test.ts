@@ -328,3 +328,14 @@ Deno.test("an expired key is refused with the same 401 as an unknown one", async
   assert.equal(unknown.status, 401);
   assert.deepEqual(await expired.json(), await unknown.json());
 });
+
+Deno.test("GET /admin/keys shows lastUsedAt as recorded by usage ingestion", async () => {
+  await using deps = await testDeps();
+  const app = createApp(deps);
+  const { key } = await createKey(app, deps, { label: "used" });
+  await deps.kv.set(keys.lastUsed("key", key.id), new Deno.KvU64(1_800_000_000_000n));
+  const list = await adminCall(app, deps, "GET", "/admin/keys");
+  assert.equal((list.json.keys as { lastUsedAt?: number }[])[0]?.lastUsedAt, 1_800_000_000_000);
+  const one = await adminCall(app, deps, "GET", `/admin/keys/${key.id}`);
+  assert.equal((one.json.key as { lastUsedAt?: number }).lastUsedAt, 1_800_000_000_000);
+});
