@@ -13,16 +13,14 @@ import { EXPIRING_WINDOW_MS } from "./expiry.ts";
 import { getPrimaryAccountId } from "./repository.ts";
 import type { AccountRecord, AccountStatus } from "./types.ts";
 import type { ProviderId } from "../providers/ids.ts";
+import { getCooldowns } from "../proxy/cooldowns.ts";
+import { getLastUsed } from "../usage/last_used.ts";
 
-export interface CooldownRecord {
-  until: number;
-  reason: string;
-  status: number;
-}
-
+/** What the proxy stores at keys.accountQuota (src/proxy/quota_headroom.ts). */
 export interface QuotaHeadroom {
   updatedAt: number;
   windows: { name: string; usedFraction: number; resetsAt?: number }[];
+  headers?: Record<string, string>;
 }
 
 export interface AdminAccountView {
@@ -67,50 +65,16 @@ export function accountStatus(
   return "active";
 }
 
-/** Live cooldowns of an account, read from the proxy's records (expiry judged by the clock). */
-export async function readCooldowns(
-  deps: Pick<Deps, "kv" | "now">,
-  accountId: string,
-): Promise<{ model: string; until: number; reason: string }[]> {
-  const out: { model: string; until: number; reason: string }[] = [];
-  for await (const e of deps.kv.list<CooldownRecord>({ prefix: keys.cooldownsOf(accountId) })) {
-    const model = e.key[e.key.length - 1];
-    if (typeof model === "string" && e.value.until > deps.now()) {
-      out.push({ model, until: e.value.until, reason: e.value.reason });
-    }
-  }
-  return out;
-}
-
-type LastUsedReader = (
-  kv: Deno.Kv,
-  kind: "key" | "account",
-  id: string,
-) => Promise<number | undefined>;
-let lastUsedReader: Promise<LastUsedReader | undefined> | undefined;
-
-/** src/usage/last_used.ts is the usage area's; read it when present, else use the record. */
-function loadLastUsedReader(): Promise<LastUsedReader | undefined> {
-  lastUsedReader ??= import("../usage/last_used.ts")
-    .then((m: Record<string, unknown>) =>
-      typeof m["getLastUsed"] === "function" ? m["getLastUsed"] as LastUsedReader : undefined
-    )
-    .catch(() => undefined);
-  return lastUsedReader;
-}
-
 export async function adminAccountView(
   deps: Pick<Deps, "kv" | "now">,
   account: AccountRecord,
   primaryId?: string,
 ): Promise<AdminAccountView> {
   const now = deps.now();
-  const cooldowns = await readCooldowns(deps, account.id);
+  const cooldowns = await getCooldowns(deps.kv, account.id, now);
   const accountWide = cooldowns.find((c) => c.model === "*")?.until;
   const quota = (await deps.kv.get<QuotaHeadroom>(keys.accountQuota(account.id))).value;
-  const reader = await loadLastUsedReader();
-  const lastUsedAt = (reader ? await reader(deps.kv, "account", account.id) : undefined) ??
-    account.lastUsedAt;
+  const lastUsedAt = await getLastUsed(deps.kv, "account", account.id) ?? account.lastUsedAt;
   const primary = primaryId ?? await getPrimaryAccountId(deps.kv, account.provider);
   const expiresAt = account.expiresAt ?? null;
   const view: AdminAccountView = {

@@ -132,6 +132,10 @@ Deno.test("admin accounts: status shows cooling_down from the proxy's records, q
     env.deps.clock.advance(61_000);
     assert.equal((await env.admin("GET", `/accounts/${id}`)).json.account.status, "active");
   });
+  await t.step("lastUsedAt comes from the usage area's record", async () => {
+    await env.deps.kv.set(keys.lastUsed("account", id), new Deno.KvU64(1234n));
+    assert.equal((await env.admin("GET", `/accounts/${id}`)).json.account.lastUsedAt, 1234);
+  });
   await t.step("quota: live windows from the usage endpoint plus the stored headers", async () => {
     env.fakes.anthropic.setRateLimit({ fiveHourUtilization: 0.5, sevenDayUtilization: 0.2 });
     const res = await env.admin("GET", `/accounts/${id}/quota`);
