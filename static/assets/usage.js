@@ -36,7 +36,9 @@ function windowSelector(selectedMs, onChange) {
 }
 
 function stat(label, value, comparison, betterWhenUp = true) {
-  const delta = comparison ? change(comparison.current, comparison.previous) : null;
+  // An average (latency) has nothing to compare with when the previous window had no requests.
+  const comparable = comparison && !(comparison.average && !comparison.previous);
+  const delta = comparable ? change(comparison.current, comparison.previous) : null;
   let cls = "delta";
   if (delta && delta.direction !== 0) {
     cls += (delta.direction > 0) === betterWhenUp ? " good" : " bad";
@@ -68,13 +70,14 @@ export function totalsGrid(totals, previous) {
     stat(
       "Avg latency",
       ms(t.avgLatencyMs),
-      { current: t.avgLatencyMs, previous: p.avgLatencyMs },
+      { current: t.avgLatencyMs, previous: p.avgLatencyMs, average: true },
       false,
     ),
     stat("Max latency", ms(t.maxLatencyMs)),
     stat("Avg first byte", ms(t.avgFirstByteMs), {
       current: t.avgFirstByteMs,
       previous: p.avgFirstByteMs,
+      average: true,
     }, false),
     stat(
       "Rate limited (429)",

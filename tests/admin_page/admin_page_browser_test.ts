@@ -223,7 +223,6 @@ Deno.test({
         assert.equal(await page.evaluate(() => "__sameDocument" in globalThis), true);
         await page.click("dialog button:has-text('Done')");
         await page.locator("#view-accounts .card", { hasText: "device-octo" }).waitFor();
-        await screenshot(page, "accounts-1280.png");
       });
 
       await t.step("imports Codex auth.json with the takeover warning shown", async () => {
@@ -280,6 +279,7 @@ Deno.test({
           "aria-valuenow",
         );
         assert.match(now ?? "", /^\d+$/);
+        await screenshot(page, "accounts-1280.png");
       });
 
       await t.step("usage from proxied requests appears in totals, charts and tables", async () => {
@@ -329,15 +329,15 @@ Deno.test({
         for (const view of ["accounts", "keys", "usage", "audit"]) {
           await openView(phone.page, view);
           await screenshot(phone.page, `${view}-375.png`);
+          const overflow = await phone.page.evaluate<number>(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+          );
+          assert.equal(overflow, 0, `the ${view} view scrolls sideways at 375 px`);
         }
         await openView(phone.page, "accounts");
         await phone.page.click("text=Connect account");
         await phone.page.locator("dialog").waitFor();
-        await screenshot(phone.page, "connect-375.png");
-        const overflow = await phone.page.evaluate<number>(
-          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
-        );
-        assert.equal(overflow, 0, "the page scrolls sideways at 375 px");
+        await phone.page.screenshot({ path: await artifactPath("connect-375.png") });
         await phone.context.close();
       });
 
