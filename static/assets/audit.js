@@ -42,28 +42,31 @@ function row(entry) {
     {},
     h(
       "td",
-      { class: "nowrap" },
+      { class: "nowrap", "data-label": "When" },
       h("time", { datetime: new Date(entry.at).toISOString(), text: dateTime(entry.at) }),
     ),
     h(
       "td",
-      {},
+      { "data-label": "Action" },
       h("span", {
         class: ["badge", `audit-${kind}`, failed ? "audit-warn" : ""],
         text: ACTION_LABELS[action] ?? action,
       }),
     ),
-    h("td", { text: String(entry.actor ?? "") }),
-    h("td", {}, h("code", { text: String(entry.target ?? "") })),
-    h("td", { text: String(entry.address ?? "") }),
-    h("td", { class: "details", text: detailsText(entry.details) }),
+    h("td", { "data-label": "Actor", text: String(entry.actor ?? "") }),
+    entry.target
+      ? h("td", { "data-label": "Target" }, h("code", { text: String(entry.target) }))
+      : h("td", { "data-label": "Target" }),
+    h("td", { "data-label": "Address", text: String(entry.address ?? "") }),
+    h("td", { class: "details", "data-label": "Details", text: detailsText(entry.details) }),
   );
 }
 
 export function auditView(section) {
   const tbody = h("tbody", {});
   const message = h("p", { class: "muted", "aria-live": "polite" });
-  const more = h("button", { type: "button", text: "Load more", hidden: true });
+  const more = h("button", { type: "button", text: "Load more" });
+  const moreRow = h("div", { class: "actions start", hidden: true }, more);
   let cursor = null;
   let seq = 0;
 
@@ -78,7 +81,7 @@ export function auditView(section) {
       if (!append) tbody.replaceChildren();
       for (const entry of entries) tbody.append(row(entry));
       cursor = data?.cursor ?? data?.nextCursor ?? null;
-      more.hidden = !cursor;
+      moreRow.hidden = !cursor;
       message.textContent = tbody.children.length
         ? (append ? `Loaded ${entries.length} more entries.` : "")
         : "Nothing in the audit log yet.";
@@ -111,7 +114,7 @@ export function auditView(section) {
       { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Audit log entries" },
       h(
         "table",
-        { class: "data audit" },
+        { class: "data audit stack-narrow" },
         h(
           "thead",
           {},
@@ -127,7 +130,7 @@ export function auditView(section) {
       ),
     ),
     message,
-    h("div", { class: "actions" }, more),
+    moreRow,
     backupSection(),
   );
   load(false);

@@ -144,7 +144,7 @@ function groupTable(groups, groupName) {
     },
     h(
       "table",
-      { class: "data" },
+      { class: "data stack-narrow" },
       h(
         "thead",
         {},
@@ -169,13 +169,17 @@ function groupTable(groups, groupName) {
                 ? h("span", { class: "muted small block", text: g.key })
                 : null,
             ),
-            h("td", { class: "num", text: num(g.requests) }),
-            h("td", { class: "num", text: percent(successRate(g), 1) }),
-            h("td", { class: "num", text: ms(g.avgLatencyMs) }),
-            h("td", { class: "num", text: compact(g.inputTokens) }),
-            h("td", { class: "num", text: compact(g.outputTokens) }),
-            h("td", { class: "num", text: compact(g.cacheReadTokens) }),
-            h("td", { class: "num", text: compact(g.cacheWriteTokens) }),
+            h("td", { class: "num", "data-label": "Requests", text: num(g.requests) }),
+            h("td", { class: "num", "data-label": "Success", text: percent(successRate(g), 1) }),
+            h("td", { class: "num", "data-label": "Avg latency", text: ms(g.avgLatencyMs) }),
+            h("td", { class: "num", "data-label": "Input", text: compact(g.inputTokens) }),
+            h("td", { class: "num", "data-label": "Output", text: compact(g.outputTokens) }),
+            h("td", { class: "num", "data-label": "Cache read", text: compact(g.cacheReadTokens) }),
+            h("td", {
+              class: "num",
+              "data-label": "Cache write",
+              text: compact(g.cacheWriteTokens),
+            }),
           )
         ),
       ),
