@@ -146,6 +146,7 @@ function backupSection() {
   );
   const restoreButton = h("button", { type: "submit", class: "primary", text: "Restore" });
   const message = h("p", { class: "form-message", role: "alert" });
+  const result = h("div", {});
 
   exportButton.addEventListener("click", () =>
     busy(exportButton, async () => {
@@ -188,17 +189,30 @@ function backupSection() {
       danger: true,
     });
     if (!ok) return;
+    replace(result);
     await busy(restoreButton, async () => {
       try {
         const text = await file.text();
         const answer = await post("/admin/restore", text);
         message.textContent = "";
-        const counts = answer && typeof answer === "object"
-          ? Object.entries(answer).filter(([, v]) => typeof v === "number").map(([k, v]) =>
-            `${k}: ${v}`
-          ).join(", ")
-          : "";
-        announce(`Backup restored.${counts ? ` ${counts}.` : ""}`);
+        const accounts = Number(answer?.accounts ?? 0);
+        const apiKeys = Number(answer?.apiKeys ?? 0);
+        const skipped = Array.isArray(answer?.skipped) ? answer.skipped : [];
+        const summary = `Restored ${accounts} account${accounts === 1 ? "" : "s"} and ${apiKeys} ` +
+          `key${apiKeys === 1 ? "" : "s"}.`;
+        replace(
+          result,
+          h("div", { class: "success-box", role: "status", text: summary }),
+          skipped.length
+            ? h(
+              "div",
+              { class: "warning-box" },
+              h("p", { text: "Skipped:" }),
+              h("ul", {}, skipped.map((s) => h("li", { text: String(s) }))),
+            )
+            : null,
+        );
+        announce(summary);
         restoreFile.input.value = "";
       } catch (error) {
         message.textContent = `Restore failed: ${error.message}`;
@@ -217,5 +231,6 @@ function backupSection() {
     h("div", { class: "actions start" }, exportButton),
     form,
     message,
+    result,
   );
 }

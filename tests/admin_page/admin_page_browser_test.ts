@@ -317,6 +317,46 @@ Deno.test({
         assert.equal(await page.locator("img").count(), 0);
       });
 
+      await t.step("the audit log pages newest first with Load more", async () => {
+        for (let i = 0; i < 45; i++) {
+          const res = await adminFetch(base, token, "/admin/keys", {
+            method: "POST",
+            body: JSON.stringify({ label: `bulk ${String(i).padStart(2, "0")}` }),
+          });
+          assert.equal(res.status, 201);
+        }
+        await openView(page, "audit");
+        const rows = page.locator("#view-audit tbody tr");
+        await rows.first().waitFor();
+        assert.equal(await rows.count(), 50);
+        assert.match(await rows.first().textContent() ?? "", /bulk 44/);
+        const total = (await adminFetch(base, token, "/admin/audit?limit=200")).body.entries.length;
+        assert.ok(total > 50);
+        await page.click("#view-audit button:has-text('Load more')");
+        await page.locator(`#view-audit tbody tr >> nth=${total - 1}`).waitFor();
+        assert.equal(await rows.count(), total);
+        assert.match(await rows.last().textContent() ?? "", /Admin sign-in failed/);
+        assert.equal(await page.isVisible("#view-audit button:has-text('Load more')"), false);
+      });
+
+      await t.step("downloads an encrypted backup and restores it from the file", async () => {
+        const [download] = await Promise.all([
+          page.waitForEvent("download"),
+          page.click("#view-audit button:has-text('Download backup')"),
+        ]);
+        const file = `${kleis.dir}/backup.json`;
+        await download.saveAs(file);
+        const backup = JSON.parse(await Deno.readTextFile(file));
+        assert.equal(typeof backup.sealed, "string");
+        assert.ok(!JSON.stringify(backup).includes(secret), "a key secret in the backup");
+        await page.setInputFiles("#view-audit .restore input[type=file]", file);
+        await page.click("#view-audit .restore button[type=submit]");
+        await page.click("dialog button:has-text('Restore')");
+        const done = page.locator("#view-audit .success-box", { hasText: "Restored" });
+        await done.waitFor();
+        assert.match(await done.textContent() ?? "", /Restored 4 accounts and 47 keys\./);
+      });
+
       await t.step("screenshots of every view at 1280 px and 375 px", async () => {
         await closeDialogs(page);
         await openView(page, "usage");
