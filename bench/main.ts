@@ -4,9 +4,11 @@
  * `deno task bench auth`.
  */
 import { run as auth } from "./auth_bench.ts";
+import { run as usage } from "./usage_bench.ts";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   auth,
+  usage,
 };
 
 const wanted = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHES);

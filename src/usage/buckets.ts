@@ -114,7 +114,11 @@ export function eventCounters(event: UsageEvent): BucketCounters {
 const MAX_DIM_LENGTH = 200;
 const dim = (s: string | null) => (s ?? "").slice(0, MAX_DIM_LENGTH);
 
-export function eventDims(event: UsageEvent): BucketDims {
+export function eventDims(
+  event: Pick<UsageEvent, "keyId" | "accountId" | "model" | "endpoint"> & {
+    provider: string | null;
+  },
+): BucketDims {
   return {
     keyId: dim(event.keyId),
     accountId: dim(event.accountId),

@@ -1,6 +1,7 @@
 /**
- * Ingestion: folds a batch of usage events into minute and hour buckets,
- * per-key daily token totals and last-used times.
+ * Ingestion: folds a batch of usage deltas (events already aggregated per
+ * minute and dimensions by the sender) into minute and hour buckets, per-key
+ * daily token totals and last-used times.
  *
  * Idempotent per batch: the batch is cut into chunks in a deterministic
  * order, and each chunk commits its bucket updates together with a "seen"
@@ -13,6 +14,7 @@ import { keys } from "../kv/keys.ts";
 import {
   billedTokens,
   type BucketCounters,
+  type BucketDims,
   countersFrom,
   DAY_MS,
   eventCounters,
@@ -25,10 +27,23 @@ import {
 } from "./buckets.ts";
 import type { UsageEvent } from "./types.ts";
 
+/**
+ * The counters one (minute, dimensions) gained from some events, and the
+ * latest of those events. The sender aggregates events into deltas before
+ * sending, so a message's size and the consumer's work grow with the number
+ * of distinct dimensions, not with the number of requests.
+ */
+export interface UsageDelta {
+  minute: number;
+  dims: BucketDims;
+  counters: BucketCounters;
+  lastAt: number;
+}
+
 /** A unit of delivery: one queue message, or one direct write. */
 export interface UsageBatch {
   id: string;
-  events: UsageEvent[];
+  deltas: UsageDelta[];
 }
 
 export interface IngestOptions {
@@ -52,33 +67,79 @@ interface BucketUpdate {
   counters: BucketCounters;
 }
 
-function isUsageEvent(value: unknown): value is UsageEvent {
-  if (value === null || typeof value !== "object") return false;
-  const e = value as Record<string, unknown>;
-  return typeof e.id === "string" && typeof e.at === "number" && Number.isFinite(e.at) &&
-    typeof e.endpoint === "string" && typeof e.status === "number";
+/** Identity of the delta an event folds into. */
+export const deltaKeyOf = (event: UsageEvent) => dimsKey(minuteOf(event.at), eventDims(event));
+
+const dimsKey = (minute: number, d: BucketDims) =>
+  `${minute}\n${d.keyId}\n${d.accountId}\n${d.provider}\n${d.model}\n${d.endpoint}`;
+
+/** Folds events into deltas, in a deterministic order. */
+export function aggregateEvents(events: UsageEvent[]): UsageDelta[] {
+  const deltas = new Map<string, UsageDelta>();
+  for (const event of events) {
+    const minute = minuteOf(event.at);
+    const dims = eventDims(event);
+    const id = dimsKey(minute, dims);
+    const counters = eventCounters(event);
+    const existing = deltas.get(id);
+    if (existing) {
+      mergeCounters(existing.counters, counters);
+      existing.lastAt = Math.max(existing.lastAt, event.at);
+    } else {
+      deltas.set(id, { minute, dims, counters, lastAt: event.at });
+    }
+  }
+  return [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
-/** Validates a queue message's batch; malformed events are reported, never thrown on. */
-export function parseBatch(
-  value: unknown,
-): { batch: UsageBatch; rejected: number } | undefined {
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+function parseDelta(value: unknown): UsageDelta | undefined {
   if (value === null || typeof value !== "object") return undefined;
   const v = value as Record<string, unknown>;
-  if (v.type !== USAGE_MESSAGE_TYPE || typeof v.id !== "string" || !Array.isArray(v.events)) {
-    return undefined;
-  }
-  const events = v.events.filter(isUsageEvent);
-  return { batch: { id: v.id, events }, rejected: v.events.length - events.length };
+  const dims = v.dims as Record<string, unknown> | null | undefined;
+  if (!isFiniteNumber(v.minute) || !isFiniteNumber(v.lastAt) || !dims) return undefined;
+  const text = (name: keyof BucketDims) => typeof dims[name] === "string" ? dims[name] : undefined;
+  const [keyId, accountId, provider, model, endpoint] = [
+    text("keyId"),
+    text("accountId"),
+    text("provider"),
+    text("model"),
+    text("endpoint"),
+  ];
+  if (
+    keyId === undefined || accountId === undefined || provider === undefined ||
+    model === undefined || endpoint === undefined
+  ) return undefined;
+  return {
+    minute: minuteOf(v.minute),
+    dims: eventDims({ keyId, accountId, provider, model, endpoint }),
+    counters: countersFrom(v.counters),
+    lastAt: v.lastAt,
+  };
 }
 
 export const USAGE_MESSAGE_TYPE = "kleis.usage.v1";
 
 export function usageMessage(batch: UsageBatch) {
-  return { type: USAGE_MESSAGE_TYPE, id: batch.id, events: batch.events };
+  return { type: USAGE_MESSAGE_TYPE, id: batch.id, deltas: batch.deltas };
 }
 
-function aggregate(events: UsageEvent[]) {
+/** Validates a queue message; malformed deltas are counted, never thrown on. */
+export function parseBatch(
+  value: unknown,
+): { batch: UsageBatch; rejected: number } | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const v = value as Record<string, unknown>;
+  if (v.type !== USAGE_MESSAGE_TYPE || typeof v.id !== "string" || !Array.isArray(v.deltas)) {
+    return undefined;
+  }
+  const deltas = v.deltas.map(parseDelta).filter((d): d is UsageDelta => d !== undefined);
+  return { batch: { id: v.id, deltas }, rejected: v.deltas.length - deltas.length };
+}
+
+/** Minute and hour bucket updates, day token totals and last-used times of a batch. */
+function plan(deltas: UsageDelta[]) {
   const buckets = new Map<string, BucketUpdate>();
   const tokensByKeyDay = new Map<string, { keyId: string; day: string; tokens: number }>();
   const lastUsed = new Map<string, { kind: "key" | "account"; id: string; at: number }>();
@@ -88,16 +149,13 @@ function aggregate(events: UsageEvent[]) {
     if (existing) mergeCounters(existing.counters, counters);
     else buckets.set(id, { id, key, start, counters: { ...counters } });
   };
-  for (const event of events) {
-    const c = eventCounters(event);
-    const d = eventDims(event);
-    const minute = minuteOf(event.at);
-    const hour = hourOf(event.at);
+  for (const { minute, dims: d, counters: c, lastAt } of deltas) {
+    const hour = hourOf(minute);
     add(keys.usageMinute(minute, d.keyId, d.accountId, d.provider, d.model, d.endpoint), minute, c);
     add(keys.usageHour(hour, d.keyId, d.accountId, d.provider, d.model, d.endpoint), hour, c);
     const tokens = billedTokens(c);
     if (d.keyId !== "" && tokens > 0) {
-      const day = utcDay(event.at);
+      const day = utcDay(minute);
       const id = `${d.keyId}\n${day}`;
       const entry = tokensByKeyDay.get(id) ?? { keyId: d.keyId, day, tokens: 0 };
       entry.tokens += tokens;
@@ -106,7 +164,7 @@ function aggregate(events: UsageEvent[]) {
     for (const [kind, id] of [["key", d.keyId], ["account", d.accountId]] as const) {
       if (id === "") continue;
       const prev = lastUsed.get(`${kind}\n${id}`);
-      if (!prev || prev.at < event.at) lastUsed.set(`${kind}\n${id}`, { kind, id, at: event.at });
+      if (!prev || prev.at < lastAt) lastUsed.set(`${kind}\n${id}`, { kind, id, at: lastAt });
     }
   }
   // Sorted so a redelivery cuts the same chunks and finds their seen markers.
@@ -131,6 +189,16 @@ function serialised<T>(kv: Deno.Kv, task: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** Aggregates events and ingests them as one batch with this id (tests, direct writes). */
+export function ingestEvents(
+  deps: Pick<Deps, "kv" | "config" | "now">,
+  id: string,
+  events: UsageEvent[],
+  options: IngestOptions = {},
+): Promise<void> {
+  return ingestUsage(deps, { id, deltas: aggregateEvents(events) }, options);
+}
+
 export function ingestUsage(
   deps: Pick<Deps, "kv" | "config" | "now">,
   batch: UsageBatch,
@@ -144,8 +212,8 @@ async function ingestNow(
   batch: UsageBatch,
   options: IngestOptions,
 ): Promise<void> {
-  if (batch.events.length === 0) return;
-  const { buckets, tokensByKeyDay, lastUsed } = aggregate(batch.events);
+  if (batch.deltas.length === 0) return;
+  const { buckets, tokensByKeyDay, lastUsed } = plan(batch.deltas);
   const retentionMs = deps.config.usageRetentionDays * DAY_MS;
   const chunks: BucketUpdate[][] = [];
   for (let i = 0; i < buckets.length; i += BUCKETS_PER_CHUNK) {

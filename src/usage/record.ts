@@ -1,17 +1,22 @@
 /**
  * recordUsage(): the request path's only usage work. The event goes into an
  * in-process buffer and the call returns at once; a sender drains the buffer
- * as queue messages, one message in flight at a time ("group commit").
+ * as queue messages, one send in flight at a time ("group commit"), each
+ * message already aggregated per (minute, key, account, provider, model,
+ * endpoint), so its size and the consumer's work depend on how many distinct
+ * dimensions there were, not on how many requests.
  *
- * Why not one message per request: a KV write costs about as much as the
- * rest of a small proxied request, and the consumer's commit per message
- * costs as much again. Why not a timed buffer (flush every 100 ms): a process
- * that dies loses the whole buffer. With group commit an idle server sends
- * each event immediately (nothing waits in memory longer than one KV write),
- * and a busy one sends the events that finished during the previous write
- * together, so the cost per request falls as load rises. What a crash can
- * lose is the same as with a write per request: events whose write had not
- * committed yet.
+ * Measured (bench/usage_bench.ts, notes in the report): one queue message per
+ * request, plus the consumer's commit per message, cost ~80 % of a small
+ * app's throughput and left the consumer minutes behind under load; this
+ * sender costs a few percent.
+ *
+ * What a crash can lose: an idle server sends each event at once, so nothing
+ * waits in memory longer than one KV write, as with a write per request.
+ * Under load, sends are at least minSendIntervalMs (100 ms) apart, so up to
+ * that much finished traffic waits in memory; that bounded window is the
+ * price of the throughput target. main.ts should await flushUsage() on
+ * shutdown so a graceful stop loses nothing.
  *
  * Failures: if enqueueing fails, the batch is ingested directly; if that
  * fails too (KV down), every event is logged (ids, counters, no secrets).
@@ -21,11 +26,17 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { randomId } from "../crypto.ts";
 import type { ProviderId } from "../providers/ids.ts";
-import { ingestUsage, type UsageBatch, usageMessage } from "./ingest.ts";
+import {
+  aggregateEvents,
+  deltaKeyOf,
+  ingestUsage,
+  type UsageBatch,
+  usageMessage,
+} from "./ingest.ts";
 import type { UsageEvent } from "./types.ts";
 
-/** Events per queue message: with dimensions capped at 200 characters, well under 64 KiB. */
-export const MAX_EVENTS_PER_MESSAGE = 64;
+/** Deltas per queue message: with dimensions capped at 200 characters, well under 64 KiB. */
+export const MAX_DELTAS_PER_MESSAGE = 48;
 const MAX_FIELD_LENGTH = 200;
 
 /**
@@ -38,6 +49,19 @@ export const USAGE_BACKOFF_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 interface Sender {
   buffer: UsageEvent[];
   running: Promise<void> | undefined;
+  /** performance.now() of the last send's start. */
+  lastSend: number;
+}
+
+/**
+ * Least time between two sends from one process. An idle server sends an
+ * event at once; under load, the events of up to this long travel together.
+ */
+let minSendIntervalMs = 100;
+
+/** Tunes the sender (bench, tests). */
+export function configureUsageSender(options: { minSendIntervalMs: number }): void {
+  minSendIntervalMs = options.minSendIntervalMs;
 }
 
 const senders = new WeakMap<Deno.Kv, Sender>();
@@ -55,7 +79,7 @@ export function recordUsage(deps: Deps, event: UsageEvent): Promise<void> {
   try {
     let sender = senders.get(deps.kv);
     if (!sender) {
-      sender = { buffer: [], running: undefined };
+      sender = { buffer: [], running: undefined, lastSend: -Infinity };
       senders.set(deps.kv, sender);
     }
     sender.buffer.push({
@@ -79,27 +103,46 @@ export async function flushUsage(kv: Deno.Kv): Promise<void> {
   while (sender?.running) await sender.running;
 }
 
+/**
+ * Cuts events into message-sized groups: each group folds into at most
+ * MAX_DELTAS_PER_MESSAGE deltas, so a message stays well under 64 KiB.
+ */
+function groups(events: UsageEvent[]): UsageEvent[][] {
+  const out: UsageEvent[][] = [];
+  let current: UsageEvent[] = [];
+  let seen = new Set<string>();
+  for (const event of events) {
+    const key = deltaKeyOf(event);
+    if (!seen.has(key) && seen.size >= MAX_DELTAS_PER_MESSAGE) {
+      out.push(current);
+      current = [];
+      seen = new Set();
+    }
+    seen.add(key);
+    current.push(event);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 async function drain(deps: Deps, sender: Sender): Promise<void> {
   try {
     // Let the requests finishing in this same turn join the first message.
     await Promise.resolve();
     while (sender.buffer.length > 0) {
+      const wait = sender.lastSend + minSendIntervalMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      sender.lastSend = performance.now();
       const all = sender.buffer.splice(0, sender.buffer.length);
-      const batches: UsageBatch[] = [];
-      for (let i = 0; i < all.length; i += MAX_EVENTS_PER_MESSAGE) {
-        batches.push({
-          id: randomId(deps.random),
-          events: all.slice(i, i + MAX_EVENTS_PER_MESSAGE),
-        });
-      }
-      await Promise.all(batches.map((batch) => send(deps, batch)));
+      await Promise.all(groups(all).map((events) => send(deps, randomId(deps.random), events)));
     }
   } finally {
     sender.running = undefined;
   }
 }
 
-async function send(deps: Deps, batch: UsageBatch): Promise<void> {
+async function send(deps: Deps, id: string, events: UsageEvent[]): Promise<void> {
+  const batch: UsageBatch = { id, deltas: aggregateEvents(events) };
   if (kvHasQueues(deps)) {
     try {
       await deps.kv.enqueue(usageMessage(batch), {
@@ -110,7 +153,7 @@ async function send(deps: Deps, batch: UsageBatch): Promise<void> {
     } catch (error) {
       deps.log.warn("Could not enqueue usage; writing it directly.", {
         batchId: batch.id,
-        events: batch.events.length,
+        events: events.length,
         error,
       });
     }
@@ -120,7 +163,7 @@ async function send(deps: Deps, batch: UsageBatch): Promise<void> {
     // consumer finds the batch already applied.
     await ingestUsage(deps, batch);
   } catch (error) {
-    logLost(deps, batch.events, error);
+    logLost(deps, events, error);
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { KleisError } from "../../src/errors.ts";
 import { keys } from "../../src/kv/keys.ts";
 import type { ApiKeyRecord } from "../../src/keys/types.ts";
-import { ingestUsage } from "../../src/usage/ingest.ts";
+import { ingestEvents } from "../../src/usage/ingest.ts";
 import { queryUsage } from "../../src/usage/query.ts";
 import { runUsageRetention } from "../../src/usage/retention.ts";
 import { checkTokenBudget } from "../../src/usage/token_budget.ts";
@@ -50,22 +50,16 @@ Deno.test("tokensPerDay blocks once reached and allows again the next UTC day", 
   await using deps = await testDeps();
   // 12:00 UTC: 12 hours to midnight.
   await t.step("under the limit: allowed", async () => {
-    await ingestUsage(deps, {
-      id: "b1",
-      events: [
-        event("r1", deps.now(), { inputTokens: 400, outputTokens: 300, cacheReadTokens: 200 }),
-      ],
-    });
+    await ingestEvents(deps, "b1", [
+      event("r1", deps.now(), { inputTokens: 400, outputTokens: 300, cacheReadTokens: 200 }),
+    ]);
     await checkTokenBudget(deps, key(1000)); // 900 of 1000
   });
 
   await t.step(
     "reaching it (cache-write tokens count too) → 429 with Retry-After until midnight",
     async () => {
-      await ingestUsage(deps, {
-        id: "b2",
-        events: [event("r2", deps.now(), { cacheWriteTokens: 100 })],
-      });
+      await ingestEvents(deps, "b2", [event("r2", deps.now(), { cacheWriteTokens: 100 })]);
       await assert.rejects(() => checkTokenBudget(deps, key(1000)), (error: unknown) => {
         assert.ok(error instanceof KleisError);
         assert.equal(error.status, 429);
@@ -86,15 +80,12 @@ Deno.test("tokensPerDay blocks once reached and allows again the next UTC day", 
 Deno.test("retention deletes buckets older than the retention period and keeps newer ones", async () => {
   await using deps = await testDeps({ config: { usageRetentionDays: 30 } });
   const now = deps.now();
-  await ingestUsage(deps, {
-    id: "mixed",
-    events: [
-      event("old1", now - 40 * DAY, { inputTokens: 1 }),
-      event("old2", now - 31 * DAY, { inputTokens: 2 }),
-      event("new1", now - 29 * DAY, { inputTokens: 4 }),
-      event("new2", now - 5 * MINUTE, { inputTokens: 8 }),
-    ],
-  });
+  await ingestEvents(deps, "mixed", [
+    event("old1", now - 40 * DAY, { inputTokens: 1 }),
+    event("old2", now - 31 * DAY, { inputTokens: 2 }),
+    event("new1", now - 29 * DAY, { inputTokens: 4 }),
+    event("new2", now - 5 * MINUTE, { inputTokens: 8 }),
+  ]);
   const count = async (prefix: Deno.KvKey) => {
     let n = 0;
     for await (const _ of deps.kv.list({ prefix })) n++;

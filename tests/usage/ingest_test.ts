@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { keys } from "../../src/kv/keys.ts";
 import { handleUsageMessage, startUsageConsumer } from "../../src/usage/consumer.ts";
-import { ingestUsage, type UsageBatch, usageMessage } from "../../src/usage/ingest.ts";
+import {
+  aggregateEvents,
+  ingestEvents,
+  type UsageBatch,
+  usageMessage,
+} from "../../src/usage/ingest.ts";
 import { getLastUsed } from "../../src/usage/last_used.ts";
 import { queryUsage } from "../../src/usage/query.ts";
 import { flushUsage, recordRefusal, recordUsage } from "../../src/usage/record.ts";
@@ -15,7 +20,7 @@ const HOUR = 3_600_000;
 function batches(events: ReturnType<typeof syntheticEvents>, size: number): UsageBatch[] {
   const out: UsageBatch[] = [];
   for (let i = 0; i < events.length; i += size) {
-    out.push({ id: `batch_${i}`, events: events.slice(i, i + size) });
+    out.push({ id: `batch_${i}`, deltas: aggregateEvents(events.slice(i, i + size)) });
   }
   return out;
 }
@@ -81,10 +86,9 @@ Deno.test("a consumer that throws midway through a batch loses nothing once the 
 Deno.test("ingestUsage() of the same batch twice counts it once, including day tokens and last use", async () => {
   await using deps = await testDeps();
   const events = syntheticEvents(120, deps.now(), 20 * 60_000);
-  const batch = { id: "b1", events };
-  await ingestUsage(deps, batch);
+  await ingestEvents(deps, "b1", events);
   const tokens = await tokensUsedOn(deps.kv, "key_beta", deps.now());
-  await ingestUsage(deps, batch);
+  await ingestEvents(deps, "b1", events);
   assert.deepEqual((await queryUsage(deps, { windowMs: HOUR })).totals, expectedCounters(events));
   assert.equal(await tokensUsedOn(deps.kv, "key_beta", deps.now()), tokens);
   const latest = Math.max(...events.filter((e) => e.accountId === "acct_claude").map((e) => e.at));
@@ -155,7 +159,7 @@ Deno.test("recordRefusal() counts a refused request for its key as a Kleis-side 
 Deno.test("the retention job ingests batches the queue gave up on, once", async () => {
   await using deps = await testDeps();
   const events = syntheticEvents(30, deps.now(), 10 * 60_000);
-  const batch = { id: "parked", events };
+  const batch = { id: "parked", deltas: aggregateEvents(events) };
   await deps.kv.set(keys.usageUndelivered(batch.id), usageMessage(batch));
   await usageRetentionJob(deps);
   await usageRetentionJob(deps);
