@@ -53,12 +53,17 @@ export function randomId(random: RandomBytes = systemRandom): string {
   return base64UrlEncode(random(16));
 }
 
+let sequence = 0;
+
 /**
- * A time-ordered id: 12 hex digits of milliseconds then randomness. Sorting
- * ids as strings sorts them by time, which audit and usage listings rely on.
+ * A time-ordered id: 12 hex digits of milliseconds, a per-process sequence,
+ * then randomness. Sorting ids as strings sorts them by time (and, within one
+ * millisecond of one process, by creation), which audit listings rely on.
  */
 export function timeOrderedId(nowMs: number, random: RandomBytes = systemRandom): string {
-  return nowMs.toString(16).padStart(12, "0") + base64UrlEncode(random(10));
+  sequence = (sequence + 1) % 0x1000000;
+  return nowMs.toString(16).padStart(12, "0") + sequence.toString(16).padStart(6, "0") +
+    base64UrlEncode(random(10));
 }
 
 export async function sha256Hex(text: string): Promise<string> {
