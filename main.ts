@@ -11,6 +11,7 @@ import { resolveLocalSecrets } from "./src/local_secrets.ts";
 import { createDeps } from "./src/deps.ts";
 import { createApp } from "./src/app.ts";
 import { startBackgroundWork } from "./src/jobs/background.ts";
+import { flushUsage } from "./src/usage/record.ts";
 
 const env = Deno.env.toObject();
 const onDeploy = Boolean(env.DENO_DEPLOYMENT_ID);
@@ -42,6 +43,14 @@ startBackgroundWork(deps);
 if (onDeploy) {
   Deno.serve(app.fetch);
 } else {
+  // A graceful stop sends the usage events still buffered before exiting.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, async () => {
+      await flushUsage(kv);
+      kv.close();
+      Deno.exit(0);
+    });
+  }
   Deno.serve({
     port: config.port,
     hostname: config.hostname,
