@@ -69,7 +69,8 @@ export function proxyRoutes(deps: Deps, options: ProxyEngineOptions = {}) {
           startedAt,
         );
         try {
-          const body = parseBody(await c.req.text());
+          const rawBody = await c.req.text();
+          const body = parseBody(rawBody);
           const raw = body["model"];
           if (typeof raw !== "string" || raw.trim() === "") {
             throw badRequest("missing_model", `The request body has no string "model".`);
@@ -100,6 +101,7 @@ export function proxyRoutes(deps: Deps, options: ProxyEngineOptions = {}) {
             key,
             headers: c.req.raw.headers,
             body,
+            rawBody,
             model,
             signal: c.req.raw.signal,
           }, tracker);

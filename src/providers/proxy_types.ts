@@ -24,6 +24,8 @@ export interface ClientCall {
   headers: Headers;
   /** The parsed JSON body; adapters copy before changing it. */
   body: Record<string, unknown>;
+  /** The body as the client sent it, forwarded as is when an adapter changes nothing. */
+  rawBody: string;
   /** The model id with any accepted prefix already stripped. */
   model: string;
   keyId: string;

@@ -47,6 +47,7 @@ export interface ProxyRequest {
   key: ApiKeyRecord;
   headers: Headers;
   body: Record<string, unknown>;
+  rawBody: string;
   /** Prefix already stripped. */
   model: string;
   /** Aborts when the client goes away. */
@@ -95,6 +96,7 @@ export class ProxyEngine {
       endpoint: req.endpoint,
       headers: req.headers,
       body: req.body,
+      rawBody: req.rawBody,
       model: req.model,
       keyId: req.key.id,
     });

@@ -33,6 +33,7 @@ async function build(
     endpoint,
     headers: new Headers(headers),
     body,
+    rawBody: JSON.stringify(body),
     model: "claude-sonnet-4-5",
     keyId: "key_1",
   });

@@ -30,6 +30,7 @@ async function build(body: Record<string, unknown>, headers: HeadersInit = {}) {
     endpoint: "/responses",
     headers: new Headers(headers),
     body,
+    rawBody: JSON.stringify(body),
     model: "gpt-5.5",
     keyId: "key_1",
   });

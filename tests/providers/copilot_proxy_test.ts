@@ -34,6 +34,7 @@ async function build(
     endpoint,
     headers: new Headers(headers),
     body,
+    rawBody: JSON.stringify(body),
     model: String(body.model ?? "gpt-4.1"),
     keyId: "k",
   });
@@ -181,4 +182,17 @@ Deno.test("parseWaitFromText() reads hours, minutes and combinations", () => {
   assert.equal(parseWaitFromText("try again in 1 hour and 30 minutes.", 0), 5_400_000);
   assert.equal(parseWaitFromText("try again in 20s", 0), 20_000);
   assert.equal(parseWaitFromText("no hint here, 5 minutes ago", 0), undefined);
+});
+
+Deno.test("a Copilot body that needs no change goes out exactly as the client sent it", async () => {
+  const raw = '{"model":"gpt-4.1",  "messages":[{"role":"user","content":"hi"}]}';
+  const call = copilotProxy.prepare({
+    endpoint: "/chat/completions",
+    headers: new Headers(),
+    body: JSON.parse(raw),
+    rawBody: raw,
+    model: "gpt-4.1",
+    keyId: "k",
+  });
+  assert.equal((await call.build(attempt())).body, raw);
 });

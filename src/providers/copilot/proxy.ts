@@ -37,7 +37,9 @@ function session(endpoint: CopilotEndpoint, call: ClientCall): string | undefine
 function prepare(call: ClientCall): PreparedCall {
   const endpoint = call.endpoint as CopilotEndpoint;
   const path = COPILOT_UPSTREAM_PATHS[endpoint]!;
-  const body = JSON.stringify(rewriteCopilotBody(endpoint, call.body, call.model));
+  const rewritten = rewriteCopilotBody(endpoint, call.body, call.model);
+  // Agent conversations are large: skip re-serialising a body nothing changed.
+  const body = rewritten === undefined ? call.rawBody : JSON.stringify(rewritten);
   const clientStream = call.body["stream"] === true;
   const headers: Record<string, string> = {
     "openai-intent": COPILOT_OPENAI_INTENT,

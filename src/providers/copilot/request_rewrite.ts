@@ -49,16 +49,19 @@ export function copilotHasImage(endpoint: CopilotEndpoint, body: JsonObject): bo
   return containsType(conversation, IMAGE_TYPES[endpoint]);
 }
 
+/** The body to send, or undefined when the client's body can go out unchanged. */
 export function rewriteCopilotBody(
   endpoint: CopilotEndpoint,
   body: JsonObject,
   model: string,
-): JsonObject {
+): JsonObject | undefined {
+  const dropTemperature = COPILOT_NO_TEMPERATURE.test(model) && "temperature" in body;
+  const options = isObject(body["stream_options"]) ? body["stream_options"] : {};
+  const addUsage = endpoint === "/chat/completions" && body["stream"] === true &&
+    options["include_usage"] !== true;
+  if (body["model"] === model && !dropTemperature && !addUsage) return undefined;
   const out: JsonObject = { ...body, model };
-  if (COPILOT_NO_TEMPERATURE.test(model)) delete out["temperature"];
-  if (endpoint === "/chat/completions" && body["stream"] === true) {
-    const options = isObject(body["stream_options"]) ? body["stream_options"] : {};
-    out["stream_options"] = { ...options, include_usage: true };
-  }
+  if (dropTemperature) delete out["temperature"];
+  if (addUsage) out["stream_options"] = { ...options, include_usage: true };
   return out;
 }

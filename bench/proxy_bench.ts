@@ -1,0 +1,411 @@
+/**
+ * Proxy overhead, measured in one run against the same loopback backend
+ * (bench/proxy_bench_servers.ts, a Copilot chat stand-in), each server in its
+ * own process and the load generator in this one:
+ *
+ *   (a) the backend called directly
+ *   (b) a bare Deno fetch pass-through (10 lines; the ceiling for any proxy here)
+ *   (c) Kleis (main.ts): key auth, limits (high requestsPerMinute), account
+ *       selection, usage capture, POST /copilot/v1/chat/completions
+ *
+ * 32 concurrent clients, non-streaming and streaming (20 SSE events): rps,
+ * p50/p99 latency, time to first byte (first body chunk). Then the resident
+ * memory of the Kleis process with 1000 concurrent open streams, and the KV
+ * writes per proxied request (an in-process Kleis app over a KV that counts
+ * writes: set, delete, atomic commits, enqueue).
+ */
+import { createDeps } from "../src/deps.ts";
+import { loadConfig } from "../src/config.ts";
+import { createLogger } from "../src/log.ts";
+import { createApp } from "../src/app.ts";
+import { saveLogin } from "../src/accounts/repository.ts";
+import { createApiKey } from "../src/keys/service.ts";
+import { flushUsage } from "../src/usage/record.ts";
+import { percentile } from "./support.ts";
+
+const CONCURRENCY = 32;
+const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 4000);
+const OPEN_STREAMS = Number(Deno.env.get("BENCH_OPEN_STREAMS") ?? 1000);
+const ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijklmnop";
+const ENCRYPTION_KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(3)));
+const SERVERS = new URL("./proxy_bench_servers.ts", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+interface Proc {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function spawn(args: string[], env: Record<string, string> = {}): Promise<Proc> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", ...args],
+    env,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!/\d+\s*$/m.test(out) || !out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${args.join(" ")} exited: ${out}`);
+    out += value;
+  }
+  const port = /(\d+)\s*$/m.exec(out.split("\n")[0]!)?.[1] ?? /:(\d+)/.exec(out)?.[1];
+  // Keep draining so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    },
+  };
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function startKleis(kvPath: string, backendUrl: string): Promise<Proc> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN],
+    env: {
+      ADMIN_TOKEN,
+      KLEIS_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      KLEIS_KV_PATH: kvPath,
+      KLEIS_UPSTREAM_COPILOT: backendUrl,
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+    },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  while (true) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error("Kleis did not start.");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    pid: child.pid,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    },
+  };
+}
+
+/** Seeds a KV file with one Copilot account and one key; returns the key's secret. */
+async function seed(kvPath: string, backendUrl: string, kv?: Deno.Kv): Promise<string> {
+  const own = kv ?? await Deno.openKv(kvPath);
+  const config = loadConfig({ KLEIS_KV_PATH: kvPath, KLEIS_UPSTREAM_COPILOT: backendUrl }, {
+    adminToken: ADMIN_TOKEN,
+    encryptionKey: ENCRYPTION_KEY,
+  });
+  const deps = await createDeps(own, config, { log: createLogger(undefined, "error") });
+  await saveLogin(deps, "copilot", {
+    tokens: { accessToken: "gho_benchAccountToken000000000000000000" },
+    identity: { externalId: "bench-user", label: "bench" },
+  }, { source: "bench" });
+  const { secret } = await createApiKey(deps, {
+    label: "bench",
+    limits: { requestsPerMinute: 100_000_000 },
+  });
+  if (!kv) own.close();
+  return secret;
+}
+
+interface Figures {
+  label: string;
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  ttfb50: number;
+  ttfb99: number;
+}
+
+async function load(
+  label: string,
+  url: string,
+  headers: Record<string, string>,
+  stream: boolean,
+  durationMs: number,
+): Promise<Figures> {
+  const body = JSON.stringify({
+    model: "gpt-4.1",
+    stream,
+    messages: [{ role: "user", content: "Say hello." }],
+  });
+  const latencies: number[] = [];
+  const ttfbs: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        });
+        const reader = res.body!.getReader();
+        let first = true;
+        while (true) {
+          const { done } = await reader.read();
+          if (first) {
+            ttfbs.push(performance.now() - t0);
+            first = false;
+          }
+          if (done) break;
+        }
+        if (res.status !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  const elapsed = performance.now() - start;
+  latencies.sort((x, y) => x - y);
+  ttfbs.sort((x, y) => x - y);
+  return {
+    label,
+    requests: latencies.length,
+    errors,
+    rps: latencies.length / (elapsed / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    ttfb50: percentile(ttfbs, 50),
+    ttfb99: percentile(ttfbs, 99),
+  };
+}
+
+function merge(a: Figures, b: Figures): Figures {
+  const n = a.requests + b.requests;
+  const w = (x: number, y: number) => (x * a.requests + y * b.requests) / n;
+  return {
+    label: a.label,
+    requests: n,
+    errors: a.errors + b.errors,
+    rps: (a.rps + b.rps) / 2,
+    p50: w(a.p50, b.p50),
+    p99: Math.max(a.p99, b.p99),
+    ttfb50: w(a.ttfb50, b.ttfb50),
+    ttfb99: Math.max(a.ttfb99, b.ttfb99),
+  };
+}
+
+const f = (n: number, d = 2) => n.toFixed(d);
+
+function row(r: Figures): string {
+  return `  ${r.label.padEnd(26)} ${f(r.rps, 0).padStart(7)} req/s  p50 ${f(r.p50)} ms  p99 ${
+    f(r.p99)
+  } ms  ttfb p50 ${f(r.ttfb50)} ms  p99 ${f(r.ttfb99)} ms  (${r.requests} req, ${r.errors} errors)`;
+}
+
+async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+}
+
+/** Opens `count` streams through Kleis that the backend keeps open; returns a closer. */
+async function openStreams(url: string, secret: string, count: number) {
+  const controllers: AbortController[] = [];
+  const body = JSON.stringify({ model: "hold", stream: true, messages: [] });
+  let opened = 0;
+  const open = async () => {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body,
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    opened++;
+    reader.read().catch(() => {});
+  };
+  for (let i = 0; i < count; i += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, count - i) }, open));
+  }
+  return {
+    opened: () => opened,
+    close: () => controllers.forEach((c) => c.abort()),
+  };
+}
+
+/** A Deno.Kv whose writes are counted. */
+function countingKv(kv: Deno.Kv): { kv: Deno.Kv; writes: () => number } {
+  let writes = 0;
+  const wrapped = new Proxy(kv, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      if (prop === "set" || prop === "delete" || prop === "enqueue") {
+        return (...args: unknown[]) => {
+          writes++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => {
+            writes++;
+            return commit();
+          };
+          return op;
+        };
+      }
+      return value.bind(target);
+    },
+  });
+  return { kv: wrapped, writes: () => writes };
+}
+
+async function kvWritesPerRequest(backendUrl: string): Promise<{ json: number; stream: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "kleis-bench-kv-" });
+  const path = `${dir}/kleis.db`;
+  const raw = await Deno.openKv(path);
+  const counting = countingKv(raw);
+  const secret = await seed(path, backendUrl, raw);
+  const config = loadConfig({ KLEIS_KV_PATH: path, KLEIS_UPSTREAM_COPILOT: backendUrl }, {
+    adminToken: ADMIN_TOKEN,
+    encryptionKey: ENCRYPTION_KEY,
+  });
+  const deps = await createDeps(counting.kv, config, { log: createLogger(undefined, "error") });
+  const app = createApp(deps);
+  const measure = async (stream: boolean, n: number) => {
+    // Warm the caches first, as a running instance has them warm.
+    const send = async () => {
+      const res = await app.fetch(
+        new Request("http://kleis/copilot/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+          body: JSON.stringify({ model: "gpt-4.1", stream, messages: [] }),
+        }),
+      );
+      await res.arrayBuffer();
+    };
+    await send();
+    await flushUsage(counting.kv);
+    const before = counting.writes();
+    for (let i = 0; i < n; i++) {
+      await send();
+      await flushUsage(counting.kv);
+    }
+    return (counting.writes() - before) / n;
+  };
+  const json = await measure(false, 200);
+  const stream = await measure(true, 200);
+  raw.close();
+  await Deno.remove(dir, { recursive: true });
+  return { json, stream };
+}
+
+export async function run(): Promise<void> {
+  console.log(
+    `\n== proxy: ${CONCURRENCY} clients, ${DURATION_MS} ms per case (2 interleaved rounds) ==`,
+  );
+  const backend = await spawn([SERVERS, "backend"]);
+  const passthrough = await spawn([SERVERS, "passthrough", backend.url]);
+  const dir = await Deno.makeTempDir({ prefix: "kleis-bench-proxy-" });
+  const kvPath = `${dir}/kleis.db`;
+  const secret = await seed(kvPath, backend.url);
+  const kleis = await startKleis(kvPath, backend.url);
+  try {
+    const auth = { authorization: `Bearer ${secret}` };
+    const targets = [
+      { label: "(a) backend direct", url: `${backend.url}/chat/completions`, headers: {} },
+      { label: "(b) bare pass-through", url: `${passthrough.url}/chat/completions`, headers: {} },
+      { label: "(c) Kleis", url: `${kleis.url}/copilot/v1/chat/completions`, headers: auth },
+    ];
+
+    // Memory first, on fresh processes: Kleis, and (b) for reference.
+    const held = async (pid: number, url: string) => {
+      const idle = await memory(pid);
+      const streams = await openStreams(url, secret, OPEN_STREAMS);
+      await new Promise((r) => setTimeout(r, 300));
+      const open = await memory(pid);
+      streams.close();
+      await new Promise((r) => setTimeout(r, 500));
+      return { idle, open, opened: streams.opened() };
+    };
+    const kleisMemory = await held(kleis.pid, targets[2]!.url);
+    const passMemory = await held(passthrough.pid, targets[1]!.url);
+    if (Deno.env.get("BENCH_ONLY") === "memory") {
+      console.log(JSON.stringify({ kleisMemory, passMemory }));
+      return;
+    }
+
+    for (const t of targets) await load(t.label, t.url, t.headers, false, 800);
+    const results: Record<string, Figures[]> = {};
+    for (const stream of [false, true]) {
+      for (let round = 0; round < 2; round++) {
+        for (const t of targets) {
+          const r = await load(t.label, t.url, t.headers, stream, DURATION_MS / 2);
+          (results[`${stream}:${t.label}`] ??= []).push(r);
+        }
+      }
+    }
+    for (const stream of [false, true]) {
+      console.log(stream ? "streaming (20 SSE events):" : "non-streaming (JSON):");
+      const merged = targets.map((t) => {
+        const [x, y] = results[`${stream}:${t.label}`]!;
+        return merge(x!, y!);
+      });
+      for (const r of merged) console.log(row(r));
+      const [, b, c] = merged as [Figures, Figures, Figures];
+      console.log(
+        `  Kleis vs (b): ${f(c.rps / b.rps)}x throughput (target ≥ 0.90), ` +
+          `+${f(c.p50 - b.p50)} ms p50 (≤ 0.5), +${f(c.p99 - b.p99)} ms p99 (≤ 3), ` +
+          `+${f(c.ttfb50 - b.ttfb50)} ms ttfb p50 (≤ 1)`,
+      );
+    }
+    const mem = (m: typeof kleisMemory) =>
+      `idle ${f(m.idle.rssMb, 1)} MB RSS; with ${m.opened} open streams ${
+        f(m.open.rssMb, 1)
+      } MB RSS, peak ${f(m.open.hwmMb, 1)} MB`;
+    console.log(`memory: Kleis ${mem(kleisMemory)} (target ≤ 150 MB)`);
+    console.log(`        (b) ${mem(passMemory)}`);
+    const writes = await kvWritesPerRequest(backend.url);
+    console.log(
+      `KV writes per proxied request (sequential, caches warm): JSON ${f(writes.json)}, ` +
+        `streaming ${f(writes.stream)} (target ≤ 2)`,
+    );
+  } finally {
+    await kleis.stop();
+    await passthrough.stop();
+    await backend.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await run();
