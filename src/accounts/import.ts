@@ -8,8 +8,8 @@ import { badRequest, KleisError } from "../errors.ts";
 import type { ProviderId } from "../providers/ids.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { ParsedCredentials } from "../providers/account_types.ts";
-import { ProviderAuthError } from "./errors.ts";
-import { num, obj, str } from "./http.ts";
+import { ProviderAuthError } from "../providers/shared/errors.ts";
+import { num, obj, str } from "../providers/shared/http.ts";
 import { saveLogin } from "./repository.ts";
 import { type AdminAccountView, adminAccountView } from "./status.ts";
 

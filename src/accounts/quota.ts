@@ -8,7 +8,7 @@ import { keys } from "../kv/keys.ts";
 import type { ProviderId } from "../providers/ids.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { QuotaWindow } from "../providers/account_types.ts";
-import { ProviderAuthError } from "./errors.ts";
+import { ProviderAuthError } from "../providers/shared/errors.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { getAccount } from "./repository.ts";
 import type { QuotaHeadroom } from "./status.ts";

@@ -20,7 +20,8 @@ import { keys } from "../kv/keys.ts";
 import { KleisError } from "../errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import { auditRecord } from "../audit.ts";
-import { AccountUnavailableError, ProviderAuthError } from "./errors.ts";
+import { AccountUnavailableError } from "./errors.ts";
+import { ProviderAuthError } from "../providers/shared/errors.ts";
 import {
   type LoadedTokens,
   loadTokens,
@@ -29,7 +30,7 @@ import {
   updateRecord,
 } from "./repository.ts";
 import type { AccountRecord } from "./types.ts";
-import { REFRESH_MARGIN_MS } from "./expiry.ts";
+import { REFRESH_MARGIN_MS } from "../providers/shared/expiry.ts";
 
 export interface RefreshLease {
   owner: string;

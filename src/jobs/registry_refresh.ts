@@ -5,7 +5,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { listAccounts } from "../accounts/repository.ts";
-import { fetchCopilotModels } from "../providers/copilot/models.ts";
+import { fetchCopilotModels } from "../registry/copilot_models.ts";
 import { readCachePointer, refreshModelsDev } from "../registry/models_dev.ts";
 
 export const REGISTRY_CRON_NAME = "kleis-registry-refresh";

@@ -10,7 +10,7 @@ import { keyAllowsModel, keyAllowsProvider } from "../keys/scopes.ts";
 import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
 import { listAccounts } from "../accounts/repository.ts";
 import type { AccountRecord } from "../accounts/types.ts";
-import { copilotModelsForAccount } from "../providers/copilot/models.ts";
+import { copilotModelsForAccount } from "./copilot_models.ts";
 import {
   claudeOffer,
   codexOffer,

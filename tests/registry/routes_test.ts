@@ -3,7 +3,7 @@ import { createApp } from "../../src/app.ts";
 import { createApiKey, revokeApiKey } from "../../src/keys/service.ts";
 import { refreshRegistry } from "../../src/jobs/registry_refresh.ts";
 import { settleRegistryRefresh } from "../../src/registry/snapshot.ts";
-import { settleCopilotModelFetches } from "../../src/providers/copilot/models.ts";
+import { settleCopilotModelFetches } from "../../src/registry/copilot_models.ts";
 import { startFakeModelsDev } from "../fakes/models_dev.ts";
 import { startFakeCopilot } from "../fakes/copilot.ts";
 import { FakeWorld } from "../fakes/world.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type KeyScope, modelsForKey, registryDocument } from "../../src/registry/service.ts";
-import { settleCopilotModelFetches } from "../../src/providers/copilot/models.ts";
+import { settleCopilotModelFetches } from "../../src/registry/copilot_models.ts";
 import { settleRegistryRefresh } from "../../src/registry/snapshot.ts";
 import { FakeWorld } from "../fakes/world.ts";
 import { startFakeCopilot } from "../fakes/copilot.ts";

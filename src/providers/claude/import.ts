@@ -8,7 +8,7 @@
 import type { Deps } from "../../deps.ts";
 import { sha256Hex } from "../../crypto.ts";
 import { badRequest } from "../../errors.ts";
-import { callProvider, obj, readJsonObject, str } from "../../accounts/http.ts";
+import { callProvider, obj, readJsonObject, str } from "../shared/http.ts";
 import type {
   AccountIdentity,
   ImportResult,

@@ -1,8 +1,8 @@
 /** Claude login: PKCE with `code#state` paste-back (providers.md §3.1). */
 import type { Deps } from "../../deps.ts";
 import { createPkce, randomId } from "../../crypto.ts";
-import { LoginFlowError } from "../../accounts/errors.ts";
-import { checkState, parsePastedCode } from "../../accounts/paste.ts";
+import { LoginFlowError } from "../shared/errors.ts";
+import { checkState, parsePastedCode } from "../shared/paste.ts";
 import type {
   LoginCompleteInput,
   LoginStart,

@@ -1,7 +1,7 @@
 /** Claude quota view: GET {anthropic-api}/api/oauth/usage (providers.md §3.4). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../../accounts/errors.ts";
-import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../../accounts/http.ts";
+import { ProviderAuthError } from "../shared/errors.ts";
+import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../shared/http.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
 import { OAUTH_BETA, USAGE_PATH } from "./constants.ts";

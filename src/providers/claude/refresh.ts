@@ -1,6 +1,6 @@
 /** Claude refresh: both tokens rotate; the old refresh token then fails (providers.md §3.2). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../../accounts/errors.ts";
+import { ProviderAuthError } from "../shared/errors.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { claudeTokenRequest } from "./tokens.ts";

@@ -7,7 +7,7 @@ import {
   readJsonObject,
   str,
   tokenEndpointFailure,
-} from "../../accounts/http.ts";
+} from "../shared/http.ts";
 import type { AccountIdentity, StoredTokens } from "../account_types.ts";
 import { CLAUDE_CLI_USER_AGENT, CLAUDE_CLIENT_ID, TOKEN_PATH } from "./constants.ts";
 

@@ -1,7 +1,7 @@
 /** Import of Codex tokens: identity, plan and expiry from the JWT claims (providers.md §2.7). */
 import type { Deps } from "../../deps.ts";
 import { badRequest } from "../../errors.ts";
-import { jwtExpiry } from "../../accounts/expiry.ts";
+import { jwtExpiry } from "../shared/expiry.ts";
 import type { ImportResult, ParsedCredentials, StoredTokens } from "../account_types.ts";
 import { codexIdentity } from "./identity.ts";
 import { TAKEOVER_WARNING } from "../account_common.ts";

@@ -1,7 +1,7 @@
 /** Codex quota view: GET {chatgpt}/backend-api/wham/usage (providers.md §2.5). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../../accounts/errors.ts";
-import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../../accounts/http.ts";
+import { ProviderAuthError } from "../shared/errors.ts";
+import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../shared/http.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
 import { USAGE_PATH, USAGE_USER_AGENT } from "./constants.ts";

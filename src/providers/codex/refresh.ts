@@ -1,6 +1,6 @@
 /** Codex refresh: refresh tokens rotate and are single-use (providers.md §2.2). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../../accounts/errors.ts";
+import { ProviderAuthError } from "../shared/errors.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { codexIdentity } from "./identity.ts";

@@ -1,14 +1,14 @@
 /** The Codex token endpoint: code exchange and refresh (form-urlencoded, providers.md §2.1-2.2). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../../accounts/errors.ts";
+import { ProviderAuthError } from "../shared/errors.ts";
 import {
   callProvider,
   num,
   readJsonObject,
   str,
   tokenEndpointFailure,
-} from "../../accounts/http.ts";
-import { jwtExpiry } from "../../accounts/expiry.ts";
+} from "../shared/http.ts";
+import { jwtExpiry } from "../shared/expiry.ts";
 import type { StoredTokens } from "../account_types.ts";
 import { CODEX_CLIENT_ID, TOKEN_PATH } from "./constants.ts";
 

@@ -1,7 +1,7 @@
 /** Copilot quota view: GET {github-api}/copilot_internal/user (providers.md §1.4). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../../accounts/errors.ts";
-import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../../accounts/http.ts";
+import { ProviderAuthError } from "../shared/errors.ts";
+import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../shared/http.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
 import { QUOTA_API_VERSION, QUOTA_PATH, USER_AGENT } from "./constants.ts";

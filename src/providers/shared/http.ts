@@ -3,7 +3,7 @@
  * timeouts become transient ProviderAuthErrors; the message names the
  * endpoint's origin, never a token.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "./errors.ts";
 
 export const PROVIDER_TIMEOUT_MS = 8_000;

@@ -1,5 +1,5 @@
 /** Expiry rules shared by the adapters and the status view. */
-import { decodeJwtPayload } from "../crypto.ts";
+import { decodeJwtPayload } from "../../crypto.ts";
 
 /** Refresh on demand when fewer than this many ms remain (providers.md §2.2, §3.2). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;

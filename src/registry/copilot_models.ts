@@ -1,0 +1,104 @@
+/**
+ * Copilot's live model list per account, cached in KV. A fresh copy (under
+ * FRESH_MS) is used as is; a stale one is used while a background fetch
+ * replaces it; with no copy, the request path fetches with a short timeout
+ * and falls back to models.dev's `github-copilot` list when that fails. The
+ * cron job refreshes every enabled account's copy.
+ */
+import type { Deps } from "../deps.ts";
+import { keys } from "../kv/keys.ts";
+import type { AccountRecord } from "../accounts/types.ts";
+import { getUpstreamCredentials } from "../accounts/credentials.ts";
+import { type CopilotLiveModel, requestCopilotModels } from "../providers/copilot/models.ts";
+
+export const FRESH_MS = 60 * 60_000;
+/** KV cleanup only; staleness is judged from fetchedAt. */
+const KEEP_MS = 7 * 24 * 60 * 60_000;
+/** How long a request may wait for a first fetch of an account's list. */
+export const REQUEST_FETCH_TIMEOUT_MS = 3_000;
+const BACKGROUND_FETCH_TIMEOUT_MS = 15_000;
+/** After a failed fetch, requests do not try again for this long (per process). */
+const RETRY_AFTER_FAILURE_MS = 60_000;
+
+export interface CopilotModelsCacheEntry {
+  fetchedAt: number;
+  models: CopilotLiveModel[];
+}
+
+/** Fetches one account's list now and caches it. Throws on any failure. */
+export async function fetchCopilotModels(
+  deps: Deps,
+  account: AccountRecord,
+  timeoutMs = BACKGROUND_FETCH_TIMEOUT_MS,
+): Promise<CopilotModelsCacheEntry> {
+  const credentials = await getUpstreamCredentials(deps, account);
+  const entry: CopilotModelsCacheEntry = {
+    fetchedAt: deps.now(),
+    models: await requestCopilotModels(deps, credentials, timeoutMs),
+  };
+  await deps.kv.set(keys.copilotModelsCache(account.id), entry, { expireIn: KEEP_MS });
+  return entry;
+}
+
+interface ProcessState {
+  inflight: Map<string, Promise<CopilotModelsCacheEntry | undefined>>;
+  failedAt: Map<string, number>;
+}
+const states = new WeakMap<Deno.Kv, ProcessState>();
+function stateOf(kv: Deno.Kv): ProcessState {
+  let state = states.get(kv);
+  if (!state) states.set(kv, state = { inflight: new Map(), failedAt: new Map() });
+  return state;
+}
+
+/** One fetch per account at a time in this process; failures are logged, never thrown. */
+function fetchOnce(
+  deps: Deps,
+  account: AccountRecord,
+  timeoutMs: number,
+): Promise<CopilotModelsCacheEntry | undefined> {
+  const state = stateOf(deps.kv);
+  const running = state.inflight.get(account.id);
+  if (running) return running;
+  const promise = fetchCopilotModels(deps, account, timeoutMs)
+    .then((entry) => {
+      state.failedAt.delete(account.id);
+      return entry;
+    }, (error) => {
+      state.failedAt.set(account.id, deps.now());
+      deps.log.warn("Could not fetch the Copilot model list.", {
+        accountId: account.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    })
+    .finally(() => state.inflight.delete(account.id));
+  state.inflight.set(account.id, promise);
+  return promise;
+}
+
+/**
+ * An account's live models for a request: cached (fresh or stale), else one
+ * short fetch; undefined when none can be had (the caller falls back).
+ */
+export async function copilotModelsForAccount(
+  deps: Deps,
+  account: AccountRecord,
+): Promise<CopilotLiveModel[] | undefined> {
+  const cached = (await deps.kv.get<CopilotModelsCacheEntry>(keys.copilotModelsCache(account.id)))
+    .value;
+  if (cached) {
+    if (deps.now() - cached.fetchedAt >= FRESH_MS) {
+      void fetchOnce(deps, account, BACKGROUND_FETCH_TIMEOUT_MS);
+    }
+    return cached.models;
+  }
+  const failedAt = stateOf(deps.kv).failedAt.get(account.id);
+  if (failedAt !== undefined && deps.now() - failedAt < RETRY_AFTER_FAILURE_MS) return undefined;
+  return (await fetchOnce(deps, account, REQUEST_FETCH_TIMEOUT_MS))?.models;
+}
+
+/** Waits for every fetch this process started (tests, and the cron job before it returns). */
+export async function settleCopilotModelFetches(kv: Deno.Kv): Promise<void> {
+  await Promise.all([...stateOf(kv).inflight.values()]);
+}
