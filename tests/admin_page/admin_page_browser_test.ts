@@ -310,7 +310,12 @@ Deno.test({
         await openView(page, "usage");
         await page.locator("#view-usage label", { hasText: "1 h" }).click();
         await page.locator("#view-usage .stat-value", { hasText: "3" }).first().waitFor();
-        assert.ok(await page.locator("#view-usage rect.bar-rect").count() > 0, "no bars drawn");
+        // Charts draw on the next layout (ResizeObserver), so wait for the bars.
+        await page.locator("#view-usage rect.bar-rect").first().waitFor();
+        const bars = await page.locator("#view-usage svg[role=img]").first().getAttribute(
+          "aria-label",
+        );
+        assert.match(bars ?? "", /3 requests: 3 2xx/);
         await page.locator("#view-usage table th", { hasText: XSS_LABEL }).waitFor();
         await page.locator("#view-usage select").selectOption("model");
         await page.locator("#view-usage table th", { hasText: "claude-sonnet-4-5" }).waitFor();
