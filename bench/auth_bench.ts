@@ -24,7 +24,12 @@ const WARMUP_MS = 1000;
 export async function run(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "kleis-bench-" });
   const kv = await Deno.openKv(`${dir}/kleis.db`);
-  const deps = await createDeps(kv, testConfig({ kvPath: `${dir}/kleis.db` }), {
+  // models.dev on a closed local port: the registry falls back to its bundled copy at once.
+  const config = testConfig({
+    kvPath: `${dir}/kleis.db`,
+    modelsDevUrl: "http://127.0.0.1:9/api.json",
+  });
+  const deps = await createDeps(kv, config, {
     log: createLogger(undefined, "warn"),
   });
   const app = createApp(deps);

@@ -1,14 +1,15 @@
 /**
  * API key authentication in front of the proxy prefixes. Per request: hash
- * the presented secret, read the key record and this address's lockout
- * entry in one KV read, decide, then admit the request against the key's
- * limits (src/keys/limits.ts).
+ * the presented secret, read the key record from KV, check this address's
+ * lockout, decide, then admit the request against the key's limits
+ * (src/keys/limits.ts).
  *
- * The record is read from KV on every request, so a revocation, expiry or
- * rotation made on any instance takes effect at once everywhere. Only the
- * hash → id mapping is cached: it never changes meaning (a secret's hash
- * belongs to one key forever), and the record decides whether it is still
- * valid.
+ * The record is read on every request, so a revocation, expiry or rotation
+ * made on any instance takes effect at once everywhere. What is cached in
+ * memory: the hash → id mapping, which never changes meaning (a secret's
+ * hash belongs to one key forever; the record decides whether it is still
+ * valid), and what was last read of an address's lockout entry, re-read
+ * with the record (one getMany) once LOCKOUT_RECHECK_MS has passed.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
@@ -28,7 +29,19 @@ import {
   throwLockedOut,
 } from "./lockout.ts";
 
-const MAX_CACHED_HASHES = 10_000;
+const MAX_CACHED = 10_000;
+/**
+ * How long this instance trusts what it last read of an address's key
+ * lockout. A lockout started on another instance applies here within this
+ * time; one started here applies at once (the entry is dropped on every
+ * failure).
+ */
+export const LOCKOUT_RECHECK_MS = 1000;
+
+interface SeenLockout {
+  checkedAt: number;
+  entry: LockoutEntry | null;
+}
 
 /** The key from `Authorization: Bearer` (any scheme case) or `x-api-key`. */
 export function presentedApiKey(headers: Headers): string | undefined {
@@ -43,22 +56,30 @@ export function presentedApiKey(headers: Headers): string | undefined {
  */
 export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
   const idByHash = new Map<string, string>();
+  const lockouts = new Map<string, SeenLockout>();
 
   return async (c, next) => {
     const { kv } = deps;
     const address = clientAddress(c, deps.config.trustProxy);
     const lockoutKey = keys.lockout("key", address);
     const secret = presentedApiKey(c.req.raw.headers);
+    const seen = lockouts.get(address);
+    // Reading the lockout entry with the record costs a second lookup per
+    // request (a measured third of the middleware's KV time); an address
+    // seen unlocked within LOCKOUT_RECHECK_MS is trusted to still be.
+    const fresh = seen !== undefined && deps.now() - seen.checkedAt < LOCKOUT_RECHECK_MS;
 
     let record: ApiKeyRecord | null = null;
-    let lockout: LockoutEntry | null;
+    let lockout: LockoutEntry | null = fresh ? seen.entry : null;
     let hash: string | undefined;
     if (secret === undefined) {
-      lockout = (await kv.get<LockoutEntry>(lockoutKey)).value;
+      if (!fresh) lockout = (await kv.get<LockoutEntry>(lockoutKey)).value;
     } else {
       hash = hashKeySecret(secret);
       const cachedId = idByHash.get(hash);
-      if (cachedId !== undefined) {
+      if (cachedId !== undefined && fresh) {
+        record = (await kv.get<ApiKeyRecord>(keys.apiKey(cachedId))).value;
+      } else if (cachedId !== undefined) {
         const [recordEntry, lockoutEntry] = await kv.getMany<[ApiKeyRecord, LockoutEntry]>([
           keys.apiKey(cachedId),
           lockoutKey,
@@ -79,12 +100,14 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
     }
 
     const now = deps.now();
+    if (!fresh) remember(lockouts, address, { checkedAt: now, entry: lockout });
     // A locked-out address is refused even with a valid key.
     assertNotLockedOut("key", lockout, now);
     if (secret === undefined || hash === undefined) throw invalidApiKey();
     if (!record || !hashMatchesKey(record, hash, now)) {
       // Only unknown secrets count as guesses; a revoked or expired key is
       // a configuration problem of a legitimate client, not a probe.
+      lockouts.delete(address);
       if (await recordAuthFailure(deps, "key", address)) throwLockedOut("key");
       throw invalidApiKey();
     }
@@ -104,12 +127,13 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
   };
 }
 
-function remember(cache: Map<string, string>, hash: string, id: string): void {
-  if (cache.size >= MAX_CACHED_HASHES) {
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.delete(key);
+  if (cache.size >= MAX_CACHED) {
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
   }
-  cache.set(hash, id);
+  cache.set(key, value);
 }
 
 /**

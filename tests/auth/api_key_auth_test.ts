@@ -5,7 +5,7 @@ import { createApp } from "../../src/app.ts";
 import type { AppEnv } from "../../src/app_env.ts";
 import type { Deps } from "../../src/deps.ts";
 import { errorResponse, errorStyleForPath, KleisError } from "../../src/errors.ts";
-import { apiKeyAuth } from "../../src/auth/api_key_auth.ts";
+import { apiKeyAuth, LOCKOUT_RECHECK_MS } from "../../src/auth/api_key_auth.ts";
 import { LOCKOUT_DURATION_MS, LOCKOUT_THRESHOLD } from "../../src/auth/lockout.ts";
 import { listAudit } from "../../src/audit.ts";
 import { adminCall, callWithKey, createKey, fromAddress } from "../keys/helpers.ts";
@@ -106,6 +106,20 @@ Deno.test("a revoked key is refused at once by a second instance that had just a
       assert.equal((await adminCall(appA, a, "POST", `/admin/keys/${key.id}/revoke`)).status, 200);
       const res = await callWithKey(appB, secret);
       assert.equal(res.status, 401);
+      await res.body?.cancel();
+    });
+
+    await t.step("a key lockout started on A applies on B within LOCKOUT_RECHECK_MS", async () => {
+      const other = await createKey(appA, a, { label: "victim" });
+      const address = "203.0.113.77";
+      assert.equal((await callWithKey(appB, other.secret, { address })).status, 200);
+      for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {
+        await (await callWithKey(appA, `kleis_guess${i}`, { address })).body?.cancel();
+      }
+      assert.equal((await callWithKey(appA, other.secret, { address })).status, 429);
+      a.clock.advance(LOCKOUT_RECHECK_MS);
+      const res = await callWithKey(appB, other.secret, { address });
+      assert.equal(res.status, 429);
       await res.body?.cancel();
     });
 
