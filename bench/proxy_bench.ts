@@ -26,6 +26,8 @@ import { percentile } from "./support.ts";
 const CONCURRENCY = 32;
 const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 4000);
 const OPEN_STREAMS = Number(Deno.env.get("BENCH_OPEN_STREAMS") ?? 1000);
+/** E.g. "--max-semi-space-size=1": V8 flags for the Kleis process. */
+const KLEIS_V8_FLAGS = Deno.env.get("BENCH_KLEIS_V8_FLAGS") ?? "";
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijklmnop";
 const ENCRYPTION_KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(3)));
 const SERVERS = new URL("./proxy_bench_servers.ts", import.meta.url).pathname;
@@ -78,7 +80,12 @@ function freePort(): number {
 async function startKleis(kvPath: string, backendUrl: string): Promise<Proc> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN],
+    args: [
+      "run",
+      "--allow-all",
+      ...(KLEIS_V8_FLAGS ? [`--v8-flags=${KLEIS_V8_FLAGS}`] : []),
+      MAIN,
+    ],
     env: {
       ADMIN_TOKEN,
       KLEIS_ENCRYPTION_KEY: ENCRYPTION_KEY,

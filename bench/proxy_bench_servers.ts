@@ -15,7 +15,7 @@ const encoder = new TextEncoder();
 function chunk(i: number, content: string, extra: Record<string, unknown> = {}) {
   return encoder.encode(`data: ${
     JSON.stringify({
-      id: "chatcmpl-bench",
+      id: `chatcmpl-bench-${i}`,
       object: "chat.completion.chunk",
       created: 1,
       model: "gpt-4.1",

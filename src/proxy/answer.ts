@@ -48,32 +48,35 @@ export async function buildAnswer(input: AnswerInput): Promise<Response> {
 }
 
 function streamAnswer(input: AnswerInput, contentType: string): Response {
-  const { response, tracker, call } = input;
-  const meter = new UsageMeter(input.shape);
+  // Closures below live as long as the stream: they capture only what they
+  // need, never the request (whose body can be large).
+  const { tracker, log, shape } = input;
+  const status = input.response.status;
+  const meter = new UsageMeter(shape);
   const body = proxyStream({
-    upstream: response.body ?? new ReadableStream({ start: (c) => c.close() }),
+    upstream: input.response.body ?? new ReadableStream({ start: (c) => c.close() }),
     abort: input.abort,
-    shape: input.shape,
-    rewriter: call.rewriter,
+    shape,
+    rewriter: input.call.rewriter,
     meter,
     timing: input.timing,
     onFirstByte: () => tracker.firstByte(),
-    onUpstreamError: (error) => input.log.warn("Backend stream broke off.", { error }),
+    onUpstreamError: (error) => log.warn("Backend stream broke off.", { error }),
     onEnd: (outcome) => {
-      if (outcome === "completed") tracker.finish(response.status, "none", meter.usage);
+      if (outcome === "completed") tracker.finish(status, "none", meter.usage);
       else if (outcome === "client_aborted") {
         tracker.finish(CLIENT_CLOSED_STATUS, "none", meter.usage);
       } else if (outcome === "stalled") tracker.finish(504, "backend", meter.usage);
       else tracker.finish(502, "backend", meter.usage);
     },
   });
-  const headers = clientResponseHeaders(response.headers, {
+  const headers = clientResponseHeaders(input.response.headers, {
     account: input.account,
     requestId: input.requestId,
     ...(contentType.includes("text/event-stream") ? {} : { contentType: SSE_TYPE }),
   });
   headers.set("cache-control", "no-cache");
-  return new Response(body, { status: response.status, headers });
+  return new Response(body, { status, headers });
 }
 
 /** Maps a failure while reading a body Kleis consumes itself. */
