@@ -5,10 +5,12 @@
  */
 import { run as auth } from "./auth_bench.ts";
 import { run as usage } from "./usage_bench.ts";
+import { run as proxy } from "./proxy_bench.ts";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   auth,
   usage,
+  proxy,
 };
 
 const wanted = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHES);
