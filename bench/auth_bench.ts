@@ -77,10 +77,13 @@ export async function run(): Promise<void> {
       const ratio = r.rps / health!.rps;
       const delta = r.p50Ms - health!.p50Ms;
       const verdict = ratio >= 0.9 && delta <= 0.3 ? "meets" : "misses";
+      const cpu = r.cpuUsPerRequest - health!.cpuUsPerRequest;
       console.log(
         `${r.label}: throughput ${ratio.toFixed(3)}× healthz, p50 ${delta >= 0 ? "+" : ""}${
           delta.toFixed(3)
-        } ms (${verdict} ≥0.9× and ≤+0.3 ms)`,
+        } ms (${verdict} ≥0.9× and ≤+0.3 ms); CPU ${cpu >= 0 ? "+" : ""}${
+          cpu.toFixed(0)
+        } µs/request`,
       );
     }
   } finally {
@@ -101,6 +104,7 @@ function merge(a: LoadResult, b: LoadResult): LoadResult {
     p50Ms: (a.p50Ms * a.requests + b.p50Ms * b.requests) / requests,
     p99Ms: Math.max(a.p99Ms, b.p99Ms),
     meanMs: (a.meanMs * a.requests + b.meanMs * b.requests) / requests,
+    cpuUsPerRequest: (a.cpuUsPerRequest * a.requests + b.cpuUsPerRequest * b.requests) / requests,
   };
 }
 

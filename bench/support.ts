@@ -3,6 +3,7 @@
  * sending its next request when the previous answer is fully read) and
  * latency percentiles.
  */
+import process from "node:process";
 
 export interface LoadOptions {
   url: string;
@@ -21,6 +22,12 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /**
+   * CPU time of this whole process (client and server, every thread) per
+   * request: steadier than wall-clock figures on a machine shared with
+   * other work.
+   */
+  cpuUsPerRequest: number;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -33,6 +40,7 @@ export async function runLoad(label: string, options: LoadOptions): Promise<Load
   const latencies: number[] = [];
   let errors = 0;
   const expect = options.expectStatus ?? 200;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const deadline = start + options.durationMs;
   const client = async () => {
@@ -50,6 +58,7 @@ export async function runLoad(label: string, options: LoadOptions): Promise<Load
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
   const elapsed = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
   latencies.sort((a, b) => a - b);
   return {
     label,
@@ -59,13 +68,16 @@ export async function runLoad(label: string, options: LoadOptions): Promise<Load
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     meanMs: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+    cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, latencies.length),
   };
 }
 
 export function formatResult(r: LoadResult): string {
   return `${r.label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} rps  p50 ${
     r.p50Ms.toFixed(3).padStart(7)
-  } ms  p99 ${r.p99Ms.toFixed(3).padStart(7)} ms  (${r.requests} requests, ${r.errors} errors)`;
+  } ms  p99 ${r.p99Ms.toFixed(3).padStart(7)} ms  cpu ${
+    r.cpuUsPerRequest.toFixed(0).padStart(4)
+  } µs/req  (${r.requests} requests, ${r.errors} errors)`;
 }
 
 /** A free TCP port on the loopback interface. */
