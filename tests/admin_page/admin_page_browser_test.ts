@@ -225,6 +225,58 @@ Deno.test({
         await page.locator("#view-accounts .card", { hasText: "device-octo" }).waitFor();
       });
 
+      await t.step("a Codex browser login completes from the pasted callback URL", async () => {
+        await closeDialogs(page);
+        await page.click("text=Connect account");
+        await page.check("dialog input[name=provider][value=codex]");
+        await page.check("dialog input[name=codexMode][value=browser]");
+        await page.click("dialog button[type=submit]");
+        const link = page.locator("dialog a.button-link");
+        await link.waitFor();
+        const authorize = new URL(await link.getAttribute("href") ?? "");
+        assert.equal(authorize.origin, fakes.openaiAuth.url);
+        const state = authorize.searchParams.get("state") ?? "";
+        const code = fakes.openaiAuth.authorize({
+          codeChallenge: authorize.searchParams.get("code_challenge") ?? "",
+          state,
+          identity: { email: "browser-codex@example.com" },
+        });
+        await screenshot(page, "connect-codex-1280.png");
+        await page.fill(
+          "dialog textarea",
+          `http://localhost:1455/auth/callback?code=${code}&state=${state}`,
+        );
+        await page.click("dialog button[type=submit]");
+        await page.locator("dialog .success-box", { hasText: "is connected" }).waitFor();
+        await page.click("dialog button:has-text('Done')");
+        await page.locator("#view-accounts .card", { hasText: "browser-codex@example.com" })
+          .first().waitFor();
+      });
+
+      await t.step("a Claude login completes from a pasted code#state", async () => {
+        await page.click("text=Connect account");
+        await page.check("dialog input[name=provider][value=claude]");
+        await page.click("dialog button[type=submit]");
+        const link = page.locator("dialog a.button-link");
+        await link.waitFor();
+        const authorize = new URL(await link.getAttribute("href") ?? "");
+        const state = authorize.searchParams.get("state") ?? "";
+        const code = fakes.claudePlatform.authorize({
+          codeChallenge: authorize.searchParams.get("code_challenge") ?? "",
+          state,
+          identity: { email: "pasted-claude@example.com" },
+        });
+        await page.fill("dialog textarea", "wrong#code");
+        await page.click("dialog button[type=submit]");
+        await page.locator("dialog .form-message").filter({ hasText: /\S/ }).waitFor();
+        await page.fill("dialog textarea", `${code}#${state}`);
+        await page.click("dialog button[type=submit]");
+        await page.locator("dialog .success-box", { hasText: "is connected" }).waitFor();
+        await page.click("dialog button:has-text('Done')");
+        await page.locator("#view-accounts .card", { hasText: "pasted-claude@example.com" })
+          .first().waitFor();
+      });
+
       await t.step("imports Codex auth.json with the takeover warning shown", async () => {
         await closeDialogs(page);
         await page.click("text=Import credentials");
@@ -238,7 +290,8 @@ Deno.test({
         await page.locator("dialog .success-box").waitFor();
         await page.click("dialog .dialog-head button");
         await page.locator("#provider-codex").waitFor();
-        await page.locator("#view-accounts section:has(#provider-codex) .card").waitFor();
+        await page.locator("#view-accounts .card", { hasText: "dev@example.com" }).first()
+          .waitFor();
       });
 
       await t.step(
@@ -322,6 +375,37 @@ Deno.test({
         assert.equal(await page.locator("img").count(), 0);
       });
 
+      await t.step(
+        "rotating a key shows the new secret once; its usage opens in a dialog",
+        async () => {
+          await openView(page, "keys");
+          const card = page.locator("#view-keys .card", { hasText: XSS_LABEL });
+          await card.locator("button", { hasText: "Rotate" }).click();
+          await page.fill("dialog input[type=number]", "60");
+          await page.click("dialog button[type=submit]");
+          const secretInput = page.locator("input.secret");
+          await secretInput.waitFor();
+          const rotated = await secretInput.inputValue();
+          assert.match(rotated, /^kleis_/);
+          assert.notEqual(rotated, xssSecret);
+          await page.click("text=I have saved it");
+          await card.locator("dd", { hasText: /^until / }).waitFor();
+          assert.ok(!(await pageContents(page)).includes(rotated));
+          // Both secrets work during the grace period.
+          for (const key of [xssSecret, rotated]) {
+            const res = await fetch(`${base}/v1/models`, {
+              headers: { authorization: `Bearer ${key}` },
+            });
+            assert.equal(res.status, 200);
+            await res.body?.cancel();
+          }
+          await card.locator("button", { hasText: "Usage" }).click();
+          await page.locator("dialog rect.bar-rect").first().waitFor();
+          await screenshot(page, "key-usage-1280.png");
+          await closeDialogs(page);
+        },
+      );
+
       await t.step("the audit log pages newest first with Load more", async () => {
         for (let i = 0; i < 45; i++) {
           const res = await adminFetch(base, token, "/admin/keys", {
@@ -359,7 +443,9 @@ Deno.test({
         await page.click("dialog button:has-text('Restore')");
         const done = page.locator("#view-audit .success-box", { hasText: "Restored" });
         await done.waitFor();
-        assert.match(await done.textContent() ?? "", /Restored 4 accounts and 47 keys\./);
+        const accounts = (await adminFetch(base, token, "/admin/accounts")).body.accounts.length;
+        const keys = (await adminFetch(base, token, "/admin/keys")).body.keys.length;
+        assert.equal(await done.textContent(), `Restored ${accounts} accounts and ${keys} keys.`);
       });
 
       await t.step("screenshots of every view at 1280 px and 375 px", async () => {
