@@ -6,9 +6,8 @@
 import type { Deps } from "../deps.ts";
 import { type AuditInput, auditRecord } from "../audit.ts";
 import { randomBase62, randomId } from "../crypto.ts";
-import { conflict, KleisError, notFound } from "../errors.ts";
+import { badRequest, conflict, KleisError, notFound } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import { badRequest } from "../errors.ts";
 import type { ApiKeyRecord } from "./types.ts";
 import type { CreateKeyInput, UpdateKeyInput } from "./validation.ts";
 import { displayPrefix, hashKeySecret, newKeySecret } from "./secret.ts";
@@ -75,12 +74,13 @@ export async function createApiKey(deps: Deps, input: CreateKeyInput): Promise<C
   throw contention();
 }
 
+/** What a change plans; refusing is done by throwing from the planner. */
 type Change = {
-  /** The new record, or a reason to refuse (thrown). */
   next: ApiKeyRecord;
+  /** Undefined when nothing changes (nothing is written, e.g. revoking twice). */
   audit: AuditInput | undefined;
+  /** Index updates committed with the record. */
   extra?: (op: Deno.AtomicOperation) => void;
-  result?: unknown;
 };
 
 /** Read-modify-write of one key with a versionstamp check, retried a bounded number of times. */
@@ -88,17 +88,17 @@ async function changeKey(
   deps: Deps,
   id: string,
   change: (current: ApiKeyRecord, now: number) => Change | Promise<Change>,
-): Promise<{ key: ApiKeyRecord; result: unknown }> {
+): Promise<{ key: ApiKeyRecord }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const entry = await deps.kv.get<ApiKeyRecord>(keys.apiKey(id));
     if (!entry.value) throw notFound(`The API key ${id}`);
     const planned = await change(entry.value, deps.now());
-    if (!planned.audit) return { key: planned.next, result: planned.result };
+    if (!planned.audit) return { key: planned.next };
     const op = deps.kv.atomic().check(entry).set(keys.apiKey(id), planned.next);
     planned.extra?.(op);
     const audit = auditRecord(deps, planned.audit);
     op.set(audit.key, audit.value, { expireIn: audit.expireIn });
-    if ((await op.commit()).ok) return { key: planned.next, result: planned.result };
+    if ((await op.commit()).ok) return { key: planned.next };
     await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
   }
   throw contention();
