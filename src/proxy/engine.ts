@@ -31,7 +31,13 @@ import {
 import { QuotaRecorder } from "./quota_headroom.ts";
 import { AccountCache, orderAccounts } from "./selection.ts";
 import { defaultProxyServices, type ProxyServices } from "./services.ts";
-import { DEFAULT_STREAM_TIMING, readBodyText, StallError, type StreamTiming } from "./streaming.ts";
+import {
+  DEFAULT_STREAM_TIMING,
+  IdleTimer,
+  readBodyText,
+  StallError,
+  type StreamTiming,
+} from "./streaming.ts";
 import { buildAnswer } from "./answer.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
 import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
@@ -178,7 +184,7 @@ export class ProxyEngine {
 
     let refreshed = false;
     while (true) {
-      const { response, abort } = await this.#send(req, call, account, credentials);
+      const { response, abort } = await this.#send(req, call, account, credentials, tracker);
       if (response.status < 400) {
         tracker.accountId = account.id;
         const now = this.deps.now();
@@ -252,6 +258,7 @@ export class ProxyEngine {
     call: PreparedCall,
     account: AccountRecord,
     credentials: UpstreamCredentials,
+    tracker: RequestTracker,
   ): Promise<{ response: Response; abort: AbortController }> {
     const upstream = await call.build({
       account,
@@ -261,12 +268,16 @@ export class ProxyEngine {
     if (req.signal.aborted) throw new ClientGone();
     const abort = new AbortController();
     // The client going away cancels the backend request, now or mid-stream.
-    req.signal.addEventListener("abort", () => abort.abort(), { once: true });
+    // Detached when the request ends: Deno.serve also aborts the signal of a
+    // request that completed, and an abort costs a DOMException with a stack.
+    const onClientGone = () => abort.abort();
+    req.signal.addEventListener("abort", onClientGone, { once: true });
+    tracker.onEnd(() => req.signal.removeEventListener("abort", onClientGone));
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = new IdleTimer(this.timing.idleTimeoutMs, () => {
       timedOut = true;
       abort.abort();
-    }, this.timing.idleTimeoutMs);
+    });
     try {
       const response = await this.deps.fetch(upstream.url, {
         method: "POST",
@@ -284,7 +295,7 @@ export class ProxyEngine {
       this.deps.log.warn("Backend unreachable.", { provider: req.provider, error });
       throw backendUnreachable(req.provider);
     } finally {
-      clearTimeout(timer);
+      timer.stop();
     }
   }
 

@@ -239,6 +239,40 @@ export function smallChunkReader(body: ReadableStream<Uint8Array>): ChunkReader 
 }
 
 /**
+ * Calls `onIdle` once `ms` pass without touch(). One timer, rescheduled only
+ * when it fires early, instead of a timer per chunk.
+ */
+export class IdleTimer {
+  #last: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly ms: number, private readonly onIdle: () => void) {
+    this.#last = performance.now();
+    this.#arm(ms);
+  }
+
+  touch(): void {
+    this.#last = performance.now();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(() => {
+      const left = this.#last + this.ms - performance.now();
+      if (left > 0) this.#arm(left);
+      else {
+        this.#timer = undefined;
+        this.onIdle();
+      }
+    }, delay);
+  }
+}
+
+/**
  * The chunks of a body that is consumed here (not streamed to the client),
  * giving up with StallError after `idleTimeoutMs` without a byte. The
  * backend request is aborted on a stall and when the caller stops early.
@@ -250,28 +284,38 @@ export async function* readChunks(
 ): AsyncGenerator<Uint8Array> {
   if (!body) return;
   const reader = body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stalled = false;
   let finished = false;
+  const idle = new IdleTimer(idleTimeoutMs, () => {
+    stalled = true;
+    abort.abort();
+    reader.cancel().catch(() => {});
+  });
   try {
     while (true) {
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StallError(idleTimeoutMs)), idleTimeoutMs);
-      });
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        result = await Promise.race([reader.read(), stalled]);
-      } finally {
-        clearTimeout(timer);
+        result = await reader.read();
+      } catch (error) {
+        if (stalled) throw new StallError(idleTimeoutMs);
+        throw error;
       }
+      if (stalled) throw new StallError(idleTimeoutMs);
       if (result.done) {
         finished = true;
         return;
       }
+      idle.touch();
       yield result.value;
     }
   } finally {
-    if (!finished) abort.abort();
-    reader.cancel().catch(() => {});
+    idle.stop();
+    // A finished body needs nothing more (releasing or cancelling the reader
+    // would allocate an error object for nothing).
+    if (!finished) {
+      abort.abort();
+      reader.cancel().catch(() => {});
+    }
   }
 }
 
