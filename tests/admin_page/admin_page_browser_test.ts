@@ -428,7 +428,59 @@ Deno.test({
         assert.equal(await page.isVisible("#view-audit button:has-text('Load more')"), false);
       });
 
+      await t.step("editing a key sets and then clears its scopes and expiry", async () => {
+        await openView(page, "keys");
+        const card = page.locator("#view-keys .card", { hasText: "bulk 00" });
+        const findKey = async () =>
+          (await adminFetch(base, token, "/admin/keys")).body.keys.find((k: { label: string }) =>
+            k.label === "bulk 00"
+          );
+        await card.locator("button", { hasText: "Edit" }).click();
+        await page.check("dialog input[type=checkbox][value=claude]");
+        await page.fill(
+          "dialog input[type=datetime-local]",
+          await page.evaluate<string>(IN_TWO_HOURS),
+        );
+        await page.fill("dialog input[placeholder='no limit'] >> nth=2", "4");
+        await page.click("dialog button[type=submit]");
+        await page.locator("dialog").waitFor({ state: "detached" });
+        await card.locator("dd", { hasText: "Anthropic Claude" }).waitFor();
+        let key = await findKey();
+        assert.deepEqual(key.providers, ["claude"]);
+        assert.equal(typeof key.expiresAt, "number");
+        assert.deepEqual(key.limits, { concurrent: 4 });
+
+        await card.locator("button", { hasText: "Edit" }).click();
+        await page.uncheck("dialog input[type=checkbox][value=claude]");
+        await page.fill("dialog input[type=datetime-local]", "");
+        await page.fill("dialog input[placeholder='no limit'] >> nth=2", "");
+        await page.click("dialog button[type=submit]");
+        await page.locator("dialog").waitFor({ state: "detached" });
+        await card.locator("dd", { hasText: /^all$/ }).first().waitFor();
+        key = await findKey();
+        assert.equal(key.providers, undefined);
+        assert.equal(key.expiresAt, undefined);
+        assert.equal(key.limits, undefined);
+      });
+
+      await t.step("an account can be made primary, disabled and deleted", async () => {
+        await openView(page, "accounts");
+        const card = page.locator("#view-accounts .card", { hasText: "device-octo" });
+        await card.locator("button", { hasText: "Make primary" }).click();
+        await card.locator(".badge", { hasText: "Primary" }).waitFor();
+        await card.locator("button", { hasText: "Disable" }).click();
+        await card.locator(".badge", { hasText: "Disabled" }).waitFor();
+        await card.locator("button", { hasText: "Delete" }).click();
+        await page.locator("dialog button", { hasText: "Delete account" }).click();
+        await card.waitFor({ state: "detached" });
+        const listed = (await adminFetch(base, token, "/admin/accounts")).body.accounts;
+        assert.ok(!listed.some((a: { label: string }) => a.label === "device-octo"));
+        const copilot = listed.filter((a: { provider: string }) => a.provider === "copilot");
+        assert.equal(copilot.filter((a: { isPrimary: boolean }) => a.isPrimary).length, 1);
+      });
+
       await t.step("downloads an encrypted backup and restores it from the file", async () => {
+        await openView(page, "audit");
         const [download] = await Promise.all([
           page.waitForEvent("download"),
           page.click("#view-audit button:has-text('Download backup')"),
