@@ -14,13 +14,14 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
 import type { Deps } from "../deps.ts";
-import { invalidApiKey } from "../errors.ts";
+import { invalidApiKey, KleisError } from "../errors.ts";
 import { clientAddress } from "../client_address.ts";
 import { keys } from "../kv/keys.ts";
 import type { ApiKeyRecord } from "../keys/types.ts";
 import { hashKeySecret } from "../keys/secret.ts";
 import { hashMatchesKey, isKeyUsable } from "../keys/validity.ts";
 import { acquireKeyLimits, type KeyLease } from "../keys/limits.ts";
+import { recordRefusal } from "../usage/record.ts";
 import { bearerToken } from "./admin_auth.ts";
 import {
   assertNotLockedOut,
@@ -101,20 +102,46 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
 
     const now = deps.now();
     if (!fresh) remember(lockouts, address, { checkedAt: now, entry: lockout });
+    // Refusals of a known key are counted in its usage (api.md: 401 with a
+    // known key id, 429); unknown secrets have no key to count them for.
+    const knownKeyId = record && hash !== undefined && hashMatchesKey(record, hash, now)
+      ? record.id
+      : undefined;
+    const refused = (error: unknown): never => {
+      if (knownKeyId !== undefined && error instanceof KleisError) {
+        void recordRefusal(deps, {
+          requestId: c.get("requestId"),
+          keyId: knownKeyId,
+          endpoint: c.req.path,
+          status: error.status,
+        });
+      }
+      throw error;
+    };
+
     // A locked-out address is refused even with a valid key.
-    assertNotLockedOut("key", lockout, now);
+    try {
+      assertNotLockedOut("key", lockout, now);
+    } catch (error) {
+      refused(error);
+    }
     if (secret === undefined || hash === undefined) throw invalidApiKey();
-    if (!record || !hashMatchesKey(record, hash, now)) {
+    if (!record || knownKeyId === undefined) {
       // Only unknown secrets count as guesses; a revoked or expired key is
       // a configuration problem of a legitimate client, not a probe.
       lockouts.delete(address);
       if (await recordAuthFailure(deps, "key", address)) throwLockedOut("key");
       throw invalidApiKey();
     }
-    if (!isKeyUsable(record, now)) throw invalidApiKey();
+    if (!isKeyUsable(record, now)) refused(invalidApiKey());
 
     c.set("apiKey", record);
-    const lease = await acquireKeyLimits(deps, record);
+    let lease: KeyLease;
+    try {
+      lease = await acquireKeyLimits(deps, record);
+    } catch (error) {
+      return refused(error);
+    }
     if (record.limits?.concurrent === undefined) return await next();
 
     try {
