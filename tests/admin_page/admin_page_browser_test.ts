@@ -521,6 +521,14 @@ Deno.test({
         await phone.page.click("text=Connect account");
         await phone.page.locator("dialog").waitFor();
         await phone.page.screenshot({ path: await artifactPath("connect-375.png") });
+
+        const dark = await browser.newPage({ colorScheme: "dark" });
+        await signIn(dark.page, base, token);
+        await openView(dark.page, "accounts");
+        await screenshot(dark.page, "accounts-dark-1280.png");
+        await openView(dark.page, "usage");
+        await screenshot(dark.page, "usage-dark-1280.png");
+        await dark.context.close();
         await phone.context.close();
       });
 

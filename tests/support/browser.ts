@@ -37,7 +37,7 @@ export interface PageProblems {
 export interface TestBrowser {
   browser: Browser;
   /** A fresh context (own sessionStorage) and page at the given viewport. */
-  newPage(options?: { width?: number; height?: number }): Promise<{
+  newPage(options?: { width?: number; height?: number; colorScheme?: "light" | "dark" }): Promise<{
     page: Page;
     context: BrowserContext;
     problems: PageProblems;
@@ -56,6 +56,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     async newPage(options = {}) {
       const context = await browser.newContext({
         viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+        colorScheme: options.colorScheme ?? "light",
         permissions: ["clipboard-read", "clipboard-write"],
       });
       const page = await context.newPage();
