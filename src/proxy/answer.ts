@@ -16,7 +16,13 @@ import { SseFramer } from "../sse.ts";
 import { KleisError } from "../errors.ts";
 import { backendTimeout, backendUnreachable, PROVIDER_NAMES } from "./proxy_errors.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
-import { proxyStream, readChunks, StallError, type StreamTiming } from "./streaming.ts";
+import {
+  proxyStream,
+  readBodyText,
+  readChunks,
+  StallError,
+  type StreamTiming,
+} from "./streaming.ts";
 import { UsageMeter } from "./usage_extract.ts";
 import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
 
@@ -141,15 +147,9 @@ async function collectAnswer(input: AnswerInput): Promise<Response> {
 async function jsonAnswer(input: AnswerInput): Promise<Response> {
   const { response, call, tracker } = input;
   const meter = new UsageMeter(input.shape);
-  const decoder = new TextDecoder();
-  let text = "";
+  let text: string;
   try {
-    for await (
-      const chunk of readChunks(response.body, input.abort, input.timing.idleTimeoutMs)
-    ) {
-      text += decoder.decode(chunk, { stream: true });
-    }
-    text += decoder.decode();
+    text = await readBodyText(response, input.abort, input.timing.idleTimeoutMs);
   } catch (error) {
     throw readFailure(input, error);
   }

@@ -301,7 +301,7 @@ export class ProxyEngine {
 
   async #readError(req: ProxyRequest, response: Response, abort: AbortController) {
     try {
-      return await readBodyText(response.body, abort, this.timing.idleTimeoutMs);
+      return await readBodyText(response, abort, this.timing.idleTimeoutMs);
     } catch (error) {
       if (req.signal.aborted) throw new ClientGone();
       if (error instanceof StallError) {
