@@ -157,6 +157,7 @@ async function load(
   headers: Record<string, string>,
   stream: boolean,
   durationMs: number,
+  concurrency = CONCURRENCY,
 ): Promise<Figures> {
   const body = JSON.stringify({
     model: "gpt-4.1",
@@ -194,7 +195,7 @@ async function load(
       latencies.push(performance.now() - t0);
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  await Promise.all(Array.from({ length: concurrency }, client));
   const elapsed = performance.now() - start;
   latencies.sort((x, y) => x - y);
   ttfbs.sort((x, y) => x - y);
@@ -394,6 +395,20 @@ export async function run(): Promise<void> {
         `  Kleis vs (b): ${f(c.rps / b.rps)}x throughput (target ≥ 0.90), ` +
           `+${f(c.p50 - b.p50)} ms p50 (≤ 0.5), +${f(c.p99 - b.p99)} ms p99 (≤ 3), ` +
           `+${f(c.ttfb50 - b.ttfb50)} ms ttfb p50 (≤ 1)`,
+      );
+    }
+    // Added latency without queueing: one client at a time.
+    for (const stream of [false, true]) {
+      console.log(`one client, ${stream ? "streaming" : "non-streaming"}:`);
+      const single = [];
+      for (const t of targets) {
+        single.push(await load(t.label, t.url, t.headers, stream, DURATION_MS / 4, 1));
+      }
+      for (const r of single) console.log(row(r));
+      const [, b, c] = single as [Figures, Figures, Figures];
+      console.log(
+        `  Kleis vs (b): +${f(c.p50 - b.p50)} ms p50, +${f(c.p99 - b.p99)} ms p99, ` +
+          `+${f(c.ttfb50 - b.ttfb50)} ms ttfb p50`,
       );
     }
     const mem = (m: typeof kleisMemory) =>
