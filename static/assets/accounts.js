@@ -1,16 +1,9 @@
 // Accounts view: one section per provider, each account as a card with its
 // status, live expiry countdown, quota bars and actions.
 import { del, get, patch, post, seg } from "./api.js";
-import {
-  announce,
-  announceError,
-  busy,
-  confirmDialog,
-  field,
-  h,
-  openDialog,
-  replace,
-} from "./dom.js";
+import { announce, busy, field, h, openDialog, replace, submitForm } from "./dom.js";
+import { card, cardActions, factList, statusBadge } from "./cards.js";
+import { listLoader, reloadButton, viewHead } from "./view.js";
 import {
   dateTime,
   expiryCountdown,
@@ -22,51 +15,30 @@ import {
 } from "./format.js";
 import { openConnectDialog } from "./connect.js";
 import { openImportDialog } from "./import_dialog.js";
-import { usagePanel } from "./usage.js";
 
 export function accountsView(section) {
   const list = h("div", { class: "provider-list", "aria-busy": "true" });
-  const reload = async () => {
-    list.setAttribute("aria-busy", "true");
-    try {
-      const data = await get("/admin/accounts");
-      renderAccounts(list, data?.accounts ?? [], reload);
-    } catch (error) {
-      replace(
-        list,
-        h("p", { class: "error-box", text: `Accounts could not be loaded: ${error.message}` }),
-      );
-    } finally {
-      list.setAttribute("aria-busy", "false");
-    }
-  };
+  const reload = listLoader(list, "Accounts", async () => {
+    const data = await get("/admin/accounts");
+    renderAccounts(list, data?.accounts ?? [], reload);
+  });
   replace(
     section,
-    h(
-      "div",
-      { class: "view-head" },
-      h("h1", { id: "accounts-title", text: "Accounts" }),
-      h(
-        "div",
-        { class: "toolbar" },
-        h("button", {
-          type: "button",
-          class: "primary",
-          text: "Connect account",
-          onclick: () => openConnectDialog(reload),
-        }),
-        h("button", {
-          type: "button",
-          text: "Import credentials",
-          onclick: () => openImportDialog(reload),
-        }),
-        h("button", {
-          type: "button",
-          class: "ghost",
-          text: "Reload",
-          onclick: (e) => busy(e.currentTarget, reload),
-        }),
-      ),
+    viewHead(
+      "accounts-title",
+      "Accounts",
+      h("button", {
+        type: "button",
+        class: "primary",
+        text: "Connect account",
+        onclick: () => openConnectDialog(reload),
+      }),
+      h("button", {
+        type: "button",
+        text: "Import credentials",
+        onclick: () => openImportDialog(reload),
+      }),
+      reloadButton(reload),
     ),
     list,
   );
@@ -96,13 +68,6 @@ function renderAccounts(list, accounts, reload) {
     );
   });
   replace(list, sections);
-}
-
-function statusBadge(status) {
-  return h("span", {
-    class: ["badge", `status-${status ?? "unknown"}`],
-    text: STATUS_LABELS[status] ?? String(status ?? "unknown"),
-  });
 }
 
 /** A <dd> that re-renders itself every second while it is in the page. */
@@ -155,24 +120,12 @@ export function quotaBars(windows) {
 
 function accountCard(account, reload) {
   const id = seg(account.id);
-  const details = h("dl", { class: "facts" });
-  const fact = (name, value) => {
-    if (value === undefined || value === null || value === "") return;
-    details.append(
-      h("dt", { text: name }),
-      value instanceof Node ? value : h("dd", { text: value }),
-    );
-  };
+  const { element: details, fact } = factList();
   fact("Email", account.email);
   fact("Plan", account.plan);
   fact("Token expires", ticking(() => expiryCountdown(account.expiresAt)));
   fact("Last refresh", account.lastRefreshAt ? `${relative(account.lastRefreshAt)}` : "never");
-  if (account.lastRefreshError) {
-    details.append(
-      h("dt", { text: "Refresh error" }),
-      h("dd", { class: "error-text", text: account.lastRefreshError }),
-    );
-  }
+  if (account.lastRefreshError) fact("Refresh error", account.lastRefreshError, "error-text");
   if (typeof account.coolingDownUntil === "number" && account.coolingDownUntil > Date.now()) {
     fact(
       "Cooling down",
@@ -186,22 +139,7 @@ function accountCard(account, reload) {
   fact("Account id", h("dd", {}, h("code", { text: account.externalId ?? "" })));
 
   const quota = h("div", { class: "quota-box" }, quotaBars(account.quota?.windows));
-  const actions = h("div", { class: "actions wrap" });
-  const act = (label, handler, cls) => {
-    const button = h("button", { type: "button", class: cls ?? "small", text: label });
-    button.addEventListener("click", () => busy(button, handler));
-    actions.append(button);
-    return button;
-  };
-  const run = async (fn, okMessage) => {
-    try {
-      await fn();
-      announce(okMessage);
-      await reload();
-    } catch (error) {
-      announceError(error.message);
-    }
-  };
+  const { element: actions, act, run, confirmAct, usageAct } = cardActions(reload);
   if (!account.isPrimary) {
     act(
       "Make primary",
@@ -229,42 +167,28 @@ function accountCard(account, reload) {
       replace(quota, h("p", { class: "error-text", text: `Quota check failed: ${error.message}` }));
     }
   });
-  act("Usage", () => {
-    openDialog({
-      title: `Usage of ${account.label}`,
-      wide: true,
-      content: usagePanel(`/admin/accounts/${id}/usage`),
-    });
-  });
+  usageAct(account.label, `/admin/accounts/${id}/usage`);
   act("Edit", () => editAccount(account, reload));
-  act("Delete", async () => {
-    const ok = await confirmDialog({
+  confirmAct(
+    "Delete",
+    {
       title: "Delete account",
       message: `Delete ${account.label} (${providerName(account.provider)})? ` +
         "Kleis forgets its tokens; keys pinned to it fall back to other accounts.",
       confirmLabel: "Delete account",
-      danger: true,
-    });
-    if (ok) await run(() => del(`/admin/accounts/${id}`), `${account.label} was deleted.`);
-  }, "small danger");
-
-  return h(
-    "article",
-    {
-      class: ["card", "account", account.enabled ? "" : "is-disabled"],
-      "aria-label": account.label,
     },
-    h(
-      "div",
-      { class: "card-head" },
-      h("h3", { text: account.label }),
-      h(
-        "div",
-        { class: "badges" },
-        account.isPrimary ? h("span", { class: "badge primary-badge", text: "Primary" }) : null,
-        statusBadge(account.status),
-      ),
-    ),
+    () => del(`/admin/accounts/${id}`),
+    `${account.label} was deleted.`,
+  );
+
+  const status = account.status ?? "unknown";
+  return card(
+    ["account", account.enabled ? "" : "is-disabled"],
+    account.label,
+    [
+      account.isPrimary ? h("span", { class: "badge primary-badge", text: "Primary" }) : null,
+      statusBadge(status, STATUS_LABELS[account.status] ?? String(status)),
+    ],
     details,
     quota,
     actions,
@@ -310,16 +234,7 @@ function editAccount(account, reload) {
     h("input", { type: "number", step: "1", value: String(account.priority ?? 0) }),
     "Lower numbers are tried first.",
   );
-  const message = h("p", { class: "form-message", role: "alert" });
-  const save = h("button", { type: "submit", class: "primary", text: "Save" });
-  const form = h(
-    "form",
-    { class: "form" },
-    label.row,
-    priority.row,
-    message,
-    h("div", { class: "actions" }, save),
-  );
+  const { form, message, submit: save } = submitForm("Save", label.row, priority.row);
   const d = openDialog({ title: `Edit ${account.label}`, content: form });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

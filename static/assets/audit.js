@@ -3,6 +3,7 @@
 import { api, get, post } from "./api.js";
 import { announce, busy, confirmDialog, field, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
+import { reloadButton, viewHead } from "./view.js";
 
 const ACTION_LABELS = {
   "key.created": "Key created",
@@ -94,21 +95,7 @@ export function auditView(section) {
 
   replace(
     section,
-    h(
-      "div",
-      { class: "view-head" },
-      h("h1", { id: "audit-title", text: "Audit log" }),
-      h(
-        "div",
-        { class: "toolbar" },
-        h("button", {
-          type: "button",
-          class: "ghost",
-          text: "Reload",
-          onclick: (e) => busy(e.currentTarget, () => load(false)),
-        }),
-      ),
-    ),
+    viewHead("audit-title", "Audit log", reloadButton(() => load(false))),
     h(
       "div",
       { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Audit log entries" },

@@ -1,7 +1,17 @@
 // Connecting an account: OAuth device flows (which complete by themselves: the
 // dialog polls `complete` at the flow's interval) and code-paste flows.
 import { ApiError, post, seg } from "./api.js";
-import { announce, busy, copyButton, field, h, openDialog, replace, uid } from "./dom.js";
+import {
+  announce,
+  busy,
+  copyButton,
+  field,
+  h,
+  openDialog,
+  replace,
+  submitForm,
+  uid,
+} from "./dom.js";
 import { duration, providerName, PROVIDERS } from "./format.js";
 
 export function radioGroup(legend, name, options, selected) {
@@ -68,15 +78,10 @@ export function openConnectDialog(onConnected) {
       { id: "device", name: "Device code", hint: "Type a code at auth.openai.com/codex/device." },
     ], "browser");
     const options = h("div", { class: "provider-options" });
-    const message = h("p", { class: "form-message", role: "alert" });
-    const start = h("button", { type: "submit", class: "primary", text: "Start" });
-    const form = h(
-      "form",
-      { class: "form" },
+    const { form, message, submit: start } = submitForm(
+      "Start",
       radioGroup("Provider", "provider", PROVIDERS, "copilot"),
       options,
-      message,
-      h("div", { class: "actions" }, start),
     );
     const updateOptions = () => {
       const provider = checkedValue(form, "provider");

@@ -72,6 +72,14 @@ export function field(labelText, input, hint) {
   return { row, input };
 }
 
+/** A dialog's form: `rows`, then its error line (`message`), then the submit button. */
+export function submitForm(submitLabel, ...rows) {
+  const message = h("p", { class: "form-message", role: "alert" });
+  const submit = h("button", { type: "submit", class: "primary", text: submitLabel });
+  const form = h("form", { class: "form" }, rows, message, h("div", { class: "actions" }, submit));
+  return { form, message, submit };
+}
+
 /** Status line for screen readers and sighted users alike. */
 let statusTimer;
 export function announce(message) {

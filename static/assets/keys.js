@@ -1,64 +1,35 @@
 // Keys view: list, create/edit, the one-time secret with the OpenCode setup,
 // rotate, revoke and delete.
 import { del, get, patch, post, seg } from "./api.js";
-import {
-  announce,
-  announceError,
-  busy,
-  confirmDialog,
-  copyButton,
-  field,
-  h,
-  openDialog,
-  replace,
-} from "./dom.js";
+import { announce, busy, copyButton, field, h, openDialog, replace, submitForm } from "./dom.js";
+import { card, cardActions, factList, statusBadge } from "./cards.js";
+import { listLoader, reloadButton, viewHead } from "./view.js";
 import { compact, dateTime, providerName, relative } from "./format.js";
 import { keyForm } from "./key_form.js";
-import { usagePanel } from "./usage.js";
 
 export function keysView(section) {
   const list = h("div", { class: "keys-list", "aria-busy": "true" });
   let accounts = [];
-  const reload = async () => {
-    list.setAttribute("aria-busy", "true");
-    try {
-      const [keyData, accountData] = await Promise.all([
-        get("/admin/keys"),
-        get("/admin/accounts").catch(() => ({ accounts: [] })),
-      ]);
-      accounts = accountData?.accounts ?? [];
-      renderKeys(list, keyData?.keys ?? [], accounts, reload);
-    } catch (error) {
-      replace(
-        list,
-        h("p", { class: "error-box", text: `Keys could not be loaded: ${error.message}` }),
-      );
-    } finally {
-      list.setAttribute("aria-busy", "false");
-    }
-  };
+  const reload = listLoader(list, "Keys", async () => {
+    const [keyData, accountData] = await Promise.all([
+      get("/admin/keys"),
+      get("/admin/accounts").catch(() => ({ accounts: [] })),
+    ]);
+    accounts = accountData?.accounts ?? [];
+    renderKeys(list, keyData?.keys ?? [], accounts, reload);
+  });
   replace(
     section,
-    h(
-      "div",
-      { class: "view-head" },
-      h("h1", { id: "keys-title", text: "API keys" }),
-      h(
-        "div",
-        { class: "toolbar" },
-        h("button", {
-          type: "button",
-          class: "primary",
-          text: "Create key",
-          onclick: () => openCreateKey(accounts, reload),
-        }),
-        h("button", {
-          type: "button",
-          class: "ghost",
-          text: "Reload",
-          onclick: (e) => busy(e.currentTarget, reload),
-        }),
-      ),
+    viewHead(
+      "keys-title",
+      "API keys",
+      h("button", {
+        type: "button",
+        class: "primary",
+        text: "Create key",
+        onclick: () => openCreateKey(accounts, reload),
+      }),
+      reloadButton(reload),
     ),
     list,
   );
@@ -109,9 +80,7 @@ function keyCard(key, accounts, reload) {
   const pinned = Object.entries(key.accounts ?? {}).map(([p, a]) =>
     `${providerName(p)}: ${accountLabel(a)}`
   );
-  const details = h("dl", { class: "facts" });
-  const fact = (name, value, cls) =>
-    details.append(h("dt", { text: name }), h("dd", { class: cls, text: value }));
+  const { element: details, fact } = factList();
   fact("Providers", key.providers?.length ? key.providers.map(providerName).join(", ") : "all");
   fact("Models", key.models?.length ? key.models.join(", ") : "all");
   if (pinned.length) fact("Pinned accounts", pinned.join("; "));
@@ -132,70 +101,43 @@ function keyCard(key, accounts, reload) {
     );
   }
 
-  const actions = h("div", { class: "actions wrap" });
-  const act = (label, handler, cls = "small") => {
-    const button = h("button", { type: "button", class: cls, text: label });
-    button.addEventListener("click", () => busy(button, handler));
-    actions.append(button);
-  };
-  const run = async (fn, okMessage) => {
-    try {
-      await fn();
-      announce(okMessage);
-      await reload();
-    } catch (error) {
-      announceError(error.message);
-    }
-  };
+  const { element: actions, act, confirmAct, usageAct } = cardActions(reload);
   if (!key.revokedAt) {
     act("OpenCode setup", () => showSetup(key));
   }
-  act("Usage", () => {
-    openDialog({
-      title: `Usage of ${key.label}`,
-      wide: true,
-      content: usagePanel(`/admin/keys/${id}/usage`),
-    });
-  });
+  usageAct(key.label, `/admin/keys/${id}/usage`);
   if (!key.revokedAt) {
     act("Edit", () => openEditKey(key, accounts, reload));
     act("Rotate", () => openRotate(key, reload));
-    act("Revoke", async () => {
-      const ok = await confirmDialog({
+    confirmAct(
+      "Revoke",
+      {
         title: "Revoke key",
         message:
           `Revoke “${key.label}” (${key.prefix}…)? Agents using it fail at once. This cannot be undone.`,
         confirmLabel: "Revoke key",
-        danger: true,
-      });
-      if (ok) await run(() => post(`/admin/keys/${id}/revoke`), `${key.label} was revoked.`);
-    }, "small danger");
+      },
+      () => post(`/admin/keys/${id}/revoke`),
+      `${key.label} was revoked.`,
+    );
   } else {
-    act("Delete", async () => {
-      const ok = await confirmDialog({
+    confirmAct(
+      "Delete",
+      {
         title: "Delete key",
         message:
           `Delete the revoked key “${key.label}” for good? Its usage history stays in the totals.`,
         confirmLabel: "Delete key",
-        danger: true,
-      });
-      if (ok) await run(() => del(`/admin/keys/${id}`), `${key.label} was deleted.`);
-    }, "small danger");
+      },
+      () => del(`/admin/keys/${id}`),
+      `${key.label} was deleted.`,
+    );
   }
 
-  return h(
-    "article",
-    { class: ["card", "key", `key-${state.id}`], "aria-label": key.label },
-    h(
-      "div",
-      { class: "card-head" },
-      h("h3", { text: key.label }),
-      h(
-        "div",
-        { class: "badges" },
-        h("span", { class: ["badge", `status-${state.id}`], text: state.text }),
-      ),
-    ),
+  return card(
+    ["key", `key-${state.id}`],
+    key.label,
+    statusBadge(state.id, state.text),
     h("p", { class: "prefix" }, h("code", { text: `${key.prefix ?? ""}…` })),
     details,
     actions,
@@ -304,15 +246,7 @@ function openRotate(key, reload) {
     h("input", { type: "number", min: "0", step: "1", value: "3600", required: true }),
     "The old secret keeps working this long, so agents can switch over. 0 stops it at once.",
   );
-  const message = h("p", { class: "form-message", role: "alert" });
-  const submit = h("button", { type: "submit", class: "primary", text: "Rotate" });
-  const form = h(
-    "form",
-    { class: "form" },
-    grace.row,
-    message,
-    h("div", { class: "actions" }, submit),
-  );
+  const { form, message, submit } = submitForm("Rotate", grace.row);
   const d = openDialog({ title: `Rotate ${key.label}`, content: form });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

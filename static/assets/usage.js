@@ -4,6 +4,7 @@ import { get } from "./api.js";
 import { h, replace, uid } from "./dom.js";
 import { change, compact, ms, num, percent, successRate, totalTokens, WINDOWS } from "./format.js";
 import { stackedBars, STATUS_LAYERS, TOKEN_LAYERS } from "./charts.js";
+import { viewHead } from "./view.js";
 
 const GROUPS = [
   { id: "key", name: "Key" },
@@ -224,18 +225,13 @@ export function usageView(section) {
   };
   replace(
     section,
-    h(
-      "div",
-      { class: "view-head" },
-      h("h1", { id: "usage-title", text: "Usage" }),
-      h(
-        "div",
-        { class: "toolbar" },
-        windowSelector(windowMs, (w) => {
-          windowMs = w;
-          load();
-        }),
-      ),
+    viewHead(
+      "usage-title",
+      "Usage",
+      windowSelector(windowMs, (w) => {
+        windowMs = w;
+        load();
+      }),
     ),
     body,
     h(
