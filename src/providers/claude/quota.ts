@@ -1,7 +1,7 @@
 /** Claude quota view: GET {anthropic-api}/api/oauth/usage (providers.md §3.4). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../shared/errors.ts";
-import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../shared/http.ts";
+import { num, obj } from "../shared/http.ts";
+import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../shared/quota.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
 import { OAUTH_BETA, USAGE_PATH } from "./constants.ts";
@@ -18,32 +18,18 @@ export async function claudeQuota(
   account: AccountRecord,
   tokens: StoredTokens,
 ): Promise<ProviderQuota> {
-  const res = await callProvider(deps, deps.config.upstream.anthropic + USAGE_PATH, {
-    headers: {
-      Authorization: `Bearer ${tokens.accessToken}`,
-      "anthropic-beta": OAUTH_BETA,
-      Accept: "application/json",
-    },
-  });
-  const body = await readJsonObject(res);
-  if (!res.ok || !body) {
-    throw new ProviderAuthError(
-      res.status === 401,
-      `http_${res.status}`,
-      `Claude usage answered HTTP ${res.status}.`,
-    );
-  }
+  const body = await fetchQuotaDocument(deps, deps.config.upstream.anthropic + USAGE_PATH, {
+    Authorization: `Bearer ${tokens.accessToken}`,
+    "anthropic-beta": OAUTH_BETA,
+    Accept: "application/json",
+  }, "Claude usage");
   const windows: QuotaWindow[] = [];
   for (const [field, name] of WINDOWS) {
     const w = obj(body[field]);
     const utilization = num(w?.["utilization"]);
     if (!w || utilization === undefined) continue;
     // `utilization` is a percentage (0..100).
-    const window: QuotaWindow = { name, usedFraction: clampFraction(utilization / 100) };
-    const reset = Date.parse(str(w["resets_at"]) ?? "");
-    if (Number.isFinite(reset)) window.resetsAt = reset;
-    windows.push(window);
+    windows.push(quotaWindow(name, utilization / 100, isoTime(w["resets_at"])));
   }
-  const plan = account.plan;
-  return plan ? { plan, windows } : { windows };
+  return providerQuota(account.plan, windows);
 }

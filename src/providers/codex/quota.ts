@@ -1,7 +1,7 @@
 /** Codex quota view: GET {chatgpt}/backend-api/wham/usage (providers.md §2.5). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../shared/errors.ts";
-import { callProvider, clampFraction, num, obj, readJsonObject, str } from "../shared/http.ts";
+import { num, obj, str } from "../shared/http.ts";
+import { fetchQuotaDocument, providerQuota, quotaWindow } from "../shared/quota.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
 import { USAGE_PATH, USAGE_USER_AGENT } from "./constants.ts";
@@ -19,22 +19,12 @@ export async function codexQuota(
   account: AccountRecord,
   tokens: StoredTokens,
 ): Promise<ProviderQuota> {
-  const res = await callProvider(deps, deps.config.upstream.chatgpt + USAGE_PATH, {
-    headers: {
-      Authorization: `Bearer ${tokens.accessToken}`,
-      "ChatGPT-Account-Id": account.externalId,
-      "User-Agent": USAGE_USER_AGENT,
-      Accept: "application/json",
-    },
-  });
-  const body = await readJsonObject(res);
-  if (!res.ok || !body) {
-    throw new ProviderAuthError(
-      res.status === 401,
-      `http_${res.status}`,
-      `Codex usage answered HTTP ${res.status}.`,
-    );
-  }
+  const body = await fetchQuotaDocument(deps, deps.config.upstream.chatgpt + USAGE_PATH, {
+    Authorization: `Bearer ${tokens.accessToken}`,
+    "ChatGPT-Account-Id": account.externalId,
+    "User-Agent": USAGE_USER_AGENT,
+    Accept: "application/json",
+  }, "Codex usage");
   const limits = obj(body["rate_limit"]);
   const windows: QuotaWindow[] = [];
   for (
@@ -42,14 +32,12 @@ export async function codexQuota(
   ) {
     const w = obj(limits?.[field as string]);
     if (!w) continue;
-    const window: QuotaWindow = {
-      name: windowName(num(w["limit_window_seconds"]), fallback as string),
-      usedFraction: clampFraction((num(w["used_percent"]) ?? 0) / 100),
-    };
     const resetAt = num(w["reset_at"]);
-    if (resetAt !== undefined) window.resetsAt = resetAt * 1000;
-    windows.push(window);
+    windows.push(quotaWindow(
+      windowName(num(w["limit_window_seconds"]), fallback as string),
+      (num(w["used_percent"]) ?? 0) / 100,
+      resetAt !== undefined ? resetAt * 1000 : undefined,
+    ));
   }
-  const plan = str(body["plan_type"]);
-  return plan ? { plan, windows } : { windows };
+  return providerQuota(str(body["plan_type"]), windows);
 }

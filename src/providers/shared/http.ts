@@ -95,8 +95,3 @@ export function tokenEndpointFailure(
     `${what} was refused (${code}, HTTP ${status}).`,
   );
 }
-
-/** A used fraction in 0..1, rounded to 4 places. */
-export function clampFraction(x: number): number {
-  return Math.min(1, Math.max(0, Math.round(x * 10_000) / 10_000));
-}
