@@ -8,15 +8,12 @@
 import type { Deps } from "../../deps.ts";
 import { sha256Hex } from "../../crypto.ts";
 import { badRequest } from "../../errors.ts";
-import { callProvider, obj, readJsonObject, str } from "../shared/http.ts";
-import type {
-  AccountIdentity,
-  ImportResult,
-  ParsedCredentials,
-  StoredTokens,
-} from "../account_types.ts";
+import { callProvider, readJsonObject } from "../shared/http.ts";
+import { storedTokens } from "../shared/tokens.ts";
+import type { AccountIdentity, ImportResult, ParsedCredentials } from "../account_types.ts";
 import { TAKEOVER_WARNING } from "../account_common.ts";
 import { OAUTH_BETA, PROFILE_PATH } from "./constants.ts";
+import { claudeIdentity } from "./identity.ts";
 
 async function fetchProfile(deps: Deps, accessToken: string): Promise<AccountIdentity | undefined> {
   try {
@@ -28,22 +25,7 @@ async function fetchProfile(deps: Deps, accessToken: string): Promise<AccountIde
       },
     });
     const body = await readJsonObject(res);
-    const account = obj(body?.["account"]);
-    const org = obj(body?.["organization"]);
-    const uuid = str(account?.["uuid"]);
-    if (!res.ok || !uuid) return undefined;
-    const email = str(account?.["email"]) ?? str(account?.["email_address"]);
-    const identity: AccountIdentity = {
-      externalId: uuid,
-      label: email ?? uuid,
-      meta: {
-        organizationId: str(org?.["uuid"]),
-        organizationName: str(org?.["name"]),
-        organizationType: str(org?.["organization_type"]),
-      },
-    };
-    if (email) identity.email = email;
-    return identity;
+    return res.ok ? claudeIdentity(body, "profile") : undefined;
   } catch {
     return undefined;
   }
@@ -67,9 +49,7 @@ export async function importClaude(deps: Deps, parsed: ParsedCredentials): Promi
     );
   }
   if (parsed.plan) identity.plan = parsed.plan;
-  const tokens: StoredTokens = { accessToken: parsed.accessToken };
-  if (parsed.refreshToken) tokens.refreshToken = parsed.refreshToken;
-  if (parsed.expiresAt !== undefined) tokens.expiresAt = parsed.expiresAt;
+  const tokens = storedTokens(parsed.accessToken, parsed.refreshToken, parsed.expiresAt);
   if (!parsed.refreshToken) {
     warnings.push(
       "No refresh token was given: the account stops working when the access token expires.",

@@ -1,6 +1,6 @@
 /** Claude refresh: both tokens rotate; the old refresh token then fails (providers.md §3.2). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../shared/errors.ts";
+import { refreshGrant } from "../shared/tokens.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { claudeTokenRequest } from "./tokens.ts";
@@ -10,12 +10,6 @@ export async function refreshClaude(
   _account: AccountRecord,
   tokens: StoredTokens,
 ): Promise<RefreshResult> {
-  if (!tokens.refreshToken) {
-    throw new ProviderAuthError(true, "no_refresh_token", "The account has no refresh token.");
-  }
-  const answer = await claudeTokenRequest(deps, "The Claude token refresh", {
-    grant_type: "refresh_token",
-    refresh_token: tokens.refreshToken,
-  });
+  const answer = await claudeTokenRequest(deps, "The Claude token refresh", refreshGrant(tokens));
   return { tokens: answer.tokens };
 }

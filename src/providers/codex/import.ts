@@ -2,7 +2,8 @@
 import type { Deps } from "../../deps.ts";
 import { badRequest } from "../../errors.ts";
 import { jwtExpiry } from "../shared/expiry.ts";
-import type { ImportResult, ParsedCredentials, StoredTokens } from "../account_types.ts";
+import { storedTokens } from "../shared/tokens.ts";
+import type { ImportResult, ParsedCredentials } from "../account_types.ts";
 import { codexIdentity } from "./identity.ts";
 import { TAKEOVER_WARNING } from "../account_common.ts";
 
@@ -18,9 +19,7 @@ export function importCodex(deps: Deps, parsed: ParsedCredentials): Promise<Impo
     );
   }
   const expiresAt = parsed.expiresAt ?? jwtExpiry(parsed.accessToken) ?? jwtExpiry(parsed.idToken);
-  const tokens: StoredTokens = { accessToken: parsed.accessToken };
-  if (expiresAt !== undefined) tokens.expiresAt = expiresAt;
-  if (parsed.refreshToken) tokens.refreshToken = parsed.refreshToken;
+  const tokens = storedTokens(parsed.accessToken, parsed.refreshToken, expiresAt);
   const warnings = [TAKEOVER_WARNING];
   if (!parsed.refreshToken) {
     warnings.push(

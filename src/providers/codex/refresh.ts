@@ -1,6 +1,6 @@
 /** Codex refresh: refresh tokens rotate and are single-use (providers.md §2.2). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../shared/errors.ts";
+import { refreshGrant } from "../shared/tokens.ts";
 import type { AccountRecord } from "../../accounts/types.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { codexIdentity } from "./identity.ts";
@@ -11,13 +11,7 @@ export async function refreshCodex(
   _account: AccountRecord,
   tokens: StoredTokens,
 ): Promise<RefreshResult> {
-  if (!tokens.refreshToken) {
-    throw new ProviderAuthError(true, "no_refresh_token", "The account has no refresh token.");
-  }
-  const answer = await codexTokenRequest(deps, "The Codex token refresh", {
-    grant_type: "refresh_token",
-    refresh_token: tokens.refreshToken,
-  });
+  const answer = await codexTokenRequest(deps, "The Codex token refresh", refreshGrant(tokens));
   const identity = codexIdentity({
     idToken: answer.idToken,
     accessToken: answer.tokens.accessToken,

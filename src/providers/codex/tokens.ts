@@ -1,14 +1,9 @@
 /** The Codex token endpoint: code exchange and refresh (form-urlencoded, providers.md §2.1-2.2). */
 import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "../shared/errors.ts";
-import {
-  callProvider,
-  num,
-  readJsonObject,
-  str,
-  tokenEndpointFailure,
-} from "../shared/http.ts";
+import { callProvider, str } from "../shared/http.ts";
 import { jwtExpiry } from "../shared/expiry.ts";
+import { readTokenAnswer, storedTokens } from "../shared/tokens.ts";
 import type { StoredTokens } from "../account_types.ts";
 import { CODEX_CLIENT_ID, TOKEN_PATH } from "./constants.ts";
 
@@ -28,20 +23,13 @@ export async function codexTokenRequest(
     headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
     body: new URLSearchParams({ ...params, client_id: CODEX_CLIENT_ID }).toString(),
   });
-  const body = await readJsonObject(res);
-  const accessToken = str(body?.["access_token"]);
-  if (!res.ok || !accessToken || body?.["error"] !== undefined) {
-    throw tokenEndpointFailure(what, res.status, body);
-  }
-  const refreshToken = str(body?.["refresh_token"]) ?? previousRefreshToken;
-  const expiresIn = num(body?.["expires_in"]);
-  const expiresAt = jwtExpiry(accessToken) ??
-    (expiresIn !== undefined ? deps.now() + expiresIn * 1000 : undefined);
+  const answer = await readTokenAnswer(res, what, previousRefreshToken);
+  const expiresAt = jwtExpiry(answer.accessToken) ??
+    (answer.expiresIn !== undefined ? deps.now() + answer.expiresIn * 1000 : undefined);
   if (expiresAt === undefined) {
     throw new ProviderAuthError(false, "bad_answer", `${what} answered without an expiry.`);
   }
-  const tokens: StoredTokens = { accessToken, expiresAt };
-  if (refreshToken) tokens.refreshToken = refreshToken;
-  const idToken = str(body?.["id_token"]);
+  const tokens = storedTokens(answer.accessToken, answer.refreshToken, expiresAt);
+  const idToken = str(answer.body["id_token"]);
   return idToken ? { tokens, idToken } : { tokens };
 }
