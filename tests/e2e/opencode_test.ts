@@ -5,8 +5,7 @@
  * Needs tests/support/install_opencode.sh to have run (CI does).
  */
 import assert from "node:assert/strict";
-import { startAllFakes } from "../fakes/mod.ts";
-import { startKleis } from "../support/kleis_process.ts";
+import { startE2e } from "../support/e2e_setup.ts";
 import {
   jsonEvents,
   OPENCODE_BIN,
@@ -14,21 +13,6 @@ import {
   opencodeSandbox,
   runOpencode,
 } from "../support/opencode.ts";
-
-async function admin(
-  kleis: { url: string; adminToken: string },
-  path: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`${kleis.url}/admin${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${kleis.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const answer = await res.json();
-  assert.ok(res.ok, `POST /admin${path} answered ${res.status}: ${JSON.stringify(answer)}`);
-  return answer;
-}
 
 /** The assistant text of a `--format json` run. */
 function replyText(stdout: string): string {
@@ -48,26 +32,8 @@ Deno.test({
     await opencodeInstalled(),
     `OpenCode is not installed at ${OPENCODE_BIN}: run tests/support/install_opencode.sh`,
   );
-  const fakes = await startAllFakes();
-  const kleis = await startKleis({ env: fakes.env });
+  const { fakes, kleis, secret, discoveryUrl, close } = await startE2e("opencode e2e");
   try {
-    const codex = fakes.world.issueCodexTokens();
-    const claude = fakes.world.issueClaudeTokens();
-    await admin(kleis, "/accounts/codex/import", {
-      accessToken: codex.access_token,
-      refreshToken: codex.refresh_token,
-    });
-    await admin(kleis, "/accounts/claude/import", {
-      accessToken: claude.access_token,
-      refreshToken: claude.refresh_token,
-      expiresAt: fakes.world.now() + claude.expires_in * 1000,
-    });
-    await admin(kleis, "/accounts/copilot/import", {
-      accessToken: fakes.world.issueCopilotToken(),
-    });
-    const created = await admin(kleis, "/keys", { label: "opencode e2e" });
-    const secret = created.secret as string;
-    const discoveryUrl = (created.key as { discoveryUrl: string }).discoveryUrl;
     assert.match(discoveryUrl, /^http:\/\/127\.0\.0\.1:\d+\/api\/[A-Za-z0-9]+$/);
 
     // One model per provider, plus Copilot's other two shapes: each model's
@@ -142,7 +108,6 @@ Deno.test({
     console.error(kleis.output().slice(-4000));
     throw error;
   } finally {
-    await kleis.stop();
-    await fakes.close();
+    await close();
   }
 });

@@ -8,24 +8,8 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
-import { startAllFakes } from "../fakes/mod.ts";
 import { CODEX_PATH } from "../fakes/chatgpt.ts";
-import { startKleis } from "../support/kleis_process.ts";
-
-async function admin(
-  kleis: { url: string; adminToken: string },
-  path: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`${kleis.url}/admin${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${kleis.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const answer = await res.json();
-  assert.ok(res.ok, `POST /admin${path} answered ${res.status}: ${JSON.stringify(answer)}`);
-  return answer;
-}
+import { startE2e } from "../support/e2e_setup.ts";
 
 const schema = {
   type: "object" as const,
@@ -39,25 +23,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const fakes = await startAllFakes();
-  const kleis = await startKleis({ env: fakes.env });
+  const { fakes, kleis, secret, close } = await startE2e("sdk e2e");
   try {
-    const codex = fakes.world.issueCodexTokens();
-    const claude = fakes.world.issueClaudeTokens();
-    await admin(kleis, "/accounts/codex/import", {
-      accessToken: codex.access_token,
-      refreshToken: codex.refresh_token,
-    });
-    await admin(kleis, "/accounts/claude/import", {
-      accessToken: claude.access_token,
-      refreshToken: claude.refresh_token,
-      expiresAt: fakes.world.now() + claude.expires_in * 1000,
-    });
-    await admin(kleis, "/accounts/copilot/import", {
-      accessToken: fakes.world.issueCopilotToken(),
-    });
-    const secret = (await admin(kleis, "/keys", { label: "sdk e2e" })).secret as string;
-
     const openaiCodex = new OpenAI({ apiKey: secret, baseURL: `${kleis.url}/openai/v1` });
     const openaiCopilot = new OpenAI({ apiKey: secret, baseURL: `${kleis.url}/copilot/v1` });
     const anthropic = new Anthropic({ apiKey: secret, baseURL: `${kleis.url}/anthropic` });
@@ -214,7 +181,6 @@ Deno.test({
       },
     );
   } finally {
-    await kleis.stop();
-    await fakes.close();
+    await close();
   }
 });

@@ -1,0 +1,71 @@
+/**
+ * The setup both end-to-end tests share: the backend fakes, a real Kleis
+ * process pointed at them, one account per provider imported through the
+ * admin API, and one API key created there.
+ */
+import assert from "node:assert/strict";
+import { type AllFakes, startAllFakes } from "../fakes/mod.ts";
+import { type KleisProcess, startKleis } from "./kleis_process.ts";
+
+export interface E2eSetup {
+  fakes: AllFakes;
+  kleis: KleisProcess;
+  /** The created key's secret and discovery URL. */
+  secret: string;
+  discoveryUrl: string;
+  /** Stops Kleis, then the fakes. */
+  close(): Promise<void>;
+}
+
+/** POSTs to the admin API and asserts a 2xx; the answer's JSON. */
+export async function adminPost(
+  kleis: { url: string; adminToken: string },
+  path: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${kleis.url}/admin${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${kleis.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await res.json();
+  assert.ok(res.ok, `POST /admin${path} answered ${res.status}: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/**
+ * Starts everything and creates the key `keyLabel`. When a setup step fails,
+ * Kleis's output is printed and everything started is stopped.
+ */
+export async function startE2e(keyLabel: string): Promise<E2eSetup> {
+  const fakes = await startAllFakes();
+  const kleis = await startKleis({ env: fakes.env });
+  const close = async () => {
+    await kleis.stop();
+    await fakes.close();
+  };
+  try {
+    const codex = fakes.world.issueCodexTokens();
+    const claude = fakes.world.issueClaudeTokens();
+    await adminPost(kleis, "/accounts/codex/import", {
+      accessToken: codex.access_token,
+      refreshToken: codex.refresh_token,
+    });
+    await adminPost(kleis, "/accounts/claude/import", {
+      accessToken: claude.access_token,
+      refreshToken: claude.refresh_token,
+      expiresAt: fakes.world.now() + claude.expires_in * 1000,
+    });
+    await adminPost(kleis, "/accounts/copilot/import", {
+      accessToken: fakes.world.issueCopilotToken(),
+    });
+    const created = await adminPost(kleis, "/keys", { label: keyLabel });
+    const secret = created.secret as string;
+    const discoveryUrl = (created.key as { discoveryUrl: string }).discoveryUrl;
+    return { fakes, kleis, secret, discoveryUrl, close };
+  } catch (error) {
+    console.error(kleis.output().slice(-4000));
+    await close();
+    throw error;
+  }
+}
