@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { testDeps } from "../support/test_deps.ts";
+import { twoInstances } from "../support/two_instances.ts";
 import { createApp } from "../../src/app.ts";
 import {
   LOCKOUT_DURATION_MS,
@@ -161,23 +162,12 @@ Deno.test("with KLEIS_TRUST_PROXY the lockout follows X-Forwarded-For, otherwise
 });
 
 Deno.test("the lockout holds across instances sharing one KV file", async () => {
-  const dir = await Deno.makeTempDir();
-  const kvA = await Deno.openKv(`${dir}/kleis.db`);
-  const kvB = await Deno.openKv(`${dir}/kleis.db`);
-  try {
-    await using a = await testDeps({ kv: kvA });
-    await using b = await testDeps({ kv: kvB, clock: a.clock });
-    const appA = createApp(a);
-    const appB = createApp(b);
-    // Failures alternate between the instances and add up.
-    for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {
-      await adminGet(i % 2 ? appA : appB, "bad", "192.0.2.99");
-    }
-    assert.equal((await adminGet(appA, a.config.adminToken, "192.0.2.99")).status, 429);
-    assert.equal((await adminGet(appB, b.config.adminToken, "192.0.2.99")).status, 429);
-  } finally {
-    kvA.close();
-    kvB.close();
-    await Deno.remove(dir, { recursive: true });
+  await using pair = await twoInstances();
+  const { a, b, appA, appB } = pair;
+  // Failures alternate between the instances and add up.
+  for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {
+    await adminGet(i % 2 ? appA : appB, "bad", "192.0.2.99");
   }
+  assert.equal((await adminGet(appA, a.config.adminToken, "192.0.2.99")).status, 429);
+  assert.equal((await adminGet(appB, b.config.adminToken, "192.0.2.99")).status, 429);
 });

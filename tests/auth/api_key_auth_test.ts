@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { testDeps } from "../support/test_deps.ts";
+import { twoInstances } from "../support/two_instances.ts";
 import { createApp } from "../../src/app.ts";
 import type { AppEnv } from "../../src/app_env.ts";
 import type { Deps } from "../../src/deps.ts";
@@ -84,57 +85,46 @@ Deno.test("missing, unknown, revoked and expired keys get one 401 in the prefix'
 });
 
 Deno.test("a revoked key is refused at once by a second instance that had just accepted it", async (t) => {
-  const dir = await Deno.makeTempDir();
-  const kvA = await Deno.openKv(`${dir}/kleis.db`);
-  const kvB = await Deno.openKv(`${dir}/kleis.db`);
-  try {
-    await using a = await testDeps({ kv: kvA });
-    await using b = await testDeps({ kv: kvB, clock: a.clock });
-    const appA = createApp(a);
-    const appB = createApp(b);
-    const { key, secret } = await createKey(appA, a, { label: "shared" });
+  await using pair = await twoInstances();
+  const { a, appA, appB } = pair;
+  const { key, secret } = await createKey(appA, a, { label: "shared" });
 
-    await t.step("instance B accepts the key (and caches its hash → id)", async () => {
-      for (let i = 0; i < 3; i++) {
-        const res = await callWithKey(appB, secret);
-        assert.equal(res.status, 200);
-        await res.body?.cancel();
-      }
-    });
-
-    await t.step("revoked on A, refused by B on the very next request", async () => {
-      assert.equal((await adminCall(appA, a, "POST", `/admin/keys/${key.id}/revoke`)).status, 200);
+  await t.step("instance B accepts the key (and caches its hash → id)", async () => {
+    for (let i = 0; i < 3; i++) {
       const res = await callWithKey(appB, secret);
-      assert.equal(res.status, 401);
+      assert.equal(res.status, 200);
       await res.body?.cancel();
-    });
+    }
+  });
 
-    await t.step("a key lockout started on A applies on B within LOCKOUT_RECHECK_MS", async () => {
-      const other = await createKey(appA, a, { label: "victim" });
-      const address = "203.0.113.77";
-      assert.equal((await callWithKey(appB, other.secret, { address })).status, 200);
-      for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {
-        await (await callWithKey(appA, `kleis_guess${i}`, { address })).body?.cancel();
-      }
-      assert.equal((await callWithKey(appA, other.secret, { address })).status, 429);
-      a.clock.advance(LOCKOUT_RECHECK_MS);
-      const res = await callWithKey(appB, other.secret, { address });
-      assert.equal(res.status, 429);
-      await res.body?.cancel();
-    });
+  await t.step("revoked on A, refused by B on the very next request", async () => {
+    assert.equal((await adminCall(appA, a, "POST", `/admin/keys/${key.id}/revoke`)).status, 200);
+    const res = await callWithKey(appB, secret);
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+  });
 
-    await t.step("a rotation on A without grace ends the old secret on B at once", async () => {
-      const other = await createKey(appA, a, { label: "rotating" });
-      assert.equal((await callWithKey(appB, other.secret)).status, 200);
-      const rotated = await adminCall(appA, a, "POST", `/admin/keys/${other.key.id}/rotate`);
-      assert.equal((await callWithKey(appB, other.secret)).status, 401);
-      assert.equal((await callWithKey(appB, rotated.json.secret as string)).status, 200);
-    });
-  } finally {
-    kvA.close();
-    kvB.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await t.step("a key lockout started on A applies on B within LOCKOUT_RECHECK_MS", async () => {
+    const other = await createKey(appA, a, { label: "victim" });
+    const address = "203.0.113.77";
+    assert.equal((await callWithKey(appB, other.secret, { address })).status, 200);
+    for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {
+      await (await callWithKey(appA, `kleis_guess${i}`, { address })).body?.cancel();
+    }
+    assert.equal((await callWithKey(appA, other.secret, { address })).status, 429);
+    a.clock.advance(LOCKOUT_RECHECK_MS);
+    const res = await callWithKey(appB, other.secret, { address });
+    assert.equal(res.status, 429);
+    await res.body?.cancel();
+  });
+
+  await t.step("a rotation on A without grace ends the old secret on B at once", async () => {
+    const other = await createKey(appA, a, { label: "rotating" });
+    assert.equal((await callWithKey(appB, other.secret)).status, 200);
+    const rotated = await adminCall(appA, a, "POST", `/admin/keys/${other.key.id}/rotate`);
+    assert.equal((await callWithKey(appB, other.secret)).status, 401);
+    assert.equal((await callWithKey(appB, rotated.json.secret as string)).status, 200);
+  });
 });
 
 Deno.test("an address sending many unknown keys is locked out like the admin case", async (t) => {
