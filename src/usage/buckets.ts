@@ -10,8 +10,11 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
-/** Raw additive counters as stored (sums, not averages, so buckets merge exactly). */
-export interface BucketCounters {
+/**
+ * The counters stored as plain sums and answered as they are; the usage
+ * answer (UsageCounters) and the stored record (BucketCounters) both hold them.
+ */
+export interface SummedCounters {
   requests: number;
   status2xx: number;
   /** Includes 429s; status429 counts them again on their own. */
@@ -20,14 +23,18 @@ export interface BucketCounters {
   status429: number;
   proxyErrors: number;
   backendErrors: number;
-  latencySumMs: number;
-  latencyMaxMs: number;
-  firstByteSumMs: number;
-  firstByteCount: number;
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+}
+
+/** Raw additive counters as stored (sums, not averages, so buckets merge exactly). */
+export interface BucketCounters extends SummedCounters {
+  latencySumMs: number;
+  latencyMaxMs: number;
+  firstByteSumMs: number;
+  firstByteCount: number;
 }
 
 /** The dimensions of a bucket; "" where the event had none. */

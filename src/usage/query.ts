@@ -19,6 +19,7 @@ import {
   HOUR_MS,
   mergeCounters,
   MINUTE_MS,
+  type SummedCounters,
 } from "./buckets.ts";
 
 export const GROUP_BY = ["key", "account", "provider", "model", "endpoint"] as const;
@@ -32,22 +33,11 @@ const GROUP_DIMENSION: Record<GroupBy, Dimension> = {
   endpoint: "endpoint",
 };
 
-/** The counters of api.md, as answered. */
-export interface UsageCounters {
-  requests: number;
-  status2xx: number;
-  status4xx: number;
-  status5xx: number;
-  status429: number;
-  proxyErrors: number;
-  backendErrors: number;
+/** The counters of api.md, as answered: the sums, and latency as averages and a maximum. */
+export interface UsageCounters extends SummedCounters {
   avgLatencyMs: number;
   maxLatencyMs: number;
   avgFirstByteMs: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
 }
 
 export interface UsageAnswer {
