@@ -54,7 +54,7 @@ export async function startAllFakes(opts: AllFakesOptions = {}): Promise<AllFake
       startFakeModelsDev(world),
     ]);
   const githubApi = await startFakeGithubApi(world, { ...opts.githubApi, copilotUrl: copilot.url });
-  const all = [
+  const servers = {
     github,
     githubApi,
     copilot,
@@ -63,17 +63,10 @@ export async function startAllFakes(opts: AllFakesOptions = {}): Promise<AllFake
     claudePlatform,
     anthropic,
     modelsDev,
-  ];
+  };
   return {
     world,
-    github,
-    githubApi,
-    copilot,
-    openaiAuth,
-    chatgpt,
-    claudePlatform,
-    anthropic,
-    modelsDev,
+    ...servers,
     env: {
       KLEIS_UPSTREAM_GITHUB: github.url,
       KLEIS_UPSTREAM_GITHUB_API: githubApi.url,
@@ -87,7 +80,7 @@ export async function startAllFakes(opts: AllFakesOptions = {}): Promise<AllFake
       KLEIS_MODELS_DEV_URL: modelsDev.apiUrl,
     },
     async close() {
-      await Promise.all(all.map((f) => f.close()));
+      await Promise.all(Object.values(servers).map((f) => f.close()));
     },
   };
 }
