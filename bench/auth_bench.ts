@@ -6,6 +6,9 @@
  *
  * Also measured: a no-op route behind the same key middleware, which
  * isolates authentication + limits from whatever /v1/models itself does.
+ *
+ * One Codex and one Claude account are stored (no backend is called: their
+ * model lists come from the registry), so /v1/models answers a real list.
  */
 import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
@@ -15,6 +18,7 @@ import { createLogger } from "../src/log.ts";
 import type { AppEnv } from "../src/app_env.ts";
 import { apiKeyAuth } from "../src/auth/api_key_auth.ts";
 import { createApiKey } from "../src/keys/service.ts";
+import { saveLogin } from "../src/accounts/repository.ts";
 import { formatResult, type LoadResult, runLoad } from "./support.ts";
 
 const CONCURRENCY = 32;
@@ -47,7 +51,15 @@ export async function run(): Promise<void> {
       label: "bench",
       limits: { requestsPerMinute: 10_000_000 },
     });
+    for (const provider of ["codex", "claude"] as const) {
+      await saveLogin(deps, provider, {
+        tokens: { accessToken: `bench-${provider}-token` },
+        identity: { externalId: `bench-${provider}`, label: `bench ${provider}` },
+      }, { source: "bench" });
+    }
     const withKey = { headers: { authorization: `Bearer ${secret}` } };
+    const listed = await (await fetch(`${base}/v1/models`, withKey)).json();
+    console.log(`/v1/models lists ${listed.data.length} models`);
     const load = (label: string, path: string, init: RequestInit | undefined, ms: number) =>
       runLoad(label, {
         url: base + path,

@@ -5,7 +5,7 @@
  * /anthropic/v1/models (Claude, Anthropic list shape with its pagination).
  * The API key middleware in front of these prefixes sets c.var.apiKey.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
@@ -19,7 +19,7 @@ function releaseMs(model: OfferedModel): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
-function openAiList(models: OfferedModel[], listed: boolean) {
+function openAiList(models: readonly OfferedModel[], listed: boolean) {
   return {
     object: "list",
     data: models.map((m) => ({
@@ -31,6 +31,30 @@ function openAiList(models: OfferedModel[], listed: boolean) {
   };
 }
 
+type OpenAiRoute = "all" | "codex" | "copilot";
+
+/**
+ * OpenAI-shape bodies by model list: modelsForKey hands every request with
+ * the same scope the same array while nothing changes, so each body is
+ * built once per list and route.
+ */
+const openAiBodies = new WeakMap<readonly OfferedModel[], Map<OpenAiRoute, string>>();
+
+function openAiBody(models: readonly OfferedModel[], route: OpenAiRoute): string {
+  let bodies = openAiBodies.get(models);
+  if (!bodies) openAiBodies.set(models, bodies = new Map());
+  let body = bodies.get(route);
+  if (body === undefined) {
+    const picked = route === "all" ? models : models.filter((m) => m.provider === route);
+    body = JSON.stringify(openAiList(picked, route === "all"));
+    bodies.set(route, body);
+  }
+  return body;
+}
+
+/** What c.json() sends. */
+const JSON_TYPE = { "content-type": "application/json" };
+
 const anthropicQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(20),
   after_id: z.string().min(1).optional(),
@@ -39,18 +63,14 @@ const anthropicQuery = z.object({
 
 export function modelsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  const of = async (key: AppEnv["Variables"]["apiKey"], provider?: ProviderId) =>
-    (await modelsForKey(deps, key)).filter((m) => !provider || m.provider === provider);
+  const of = async (key: AppEnv["Variables"]["apiKey"], provider: ProviderId) =>
+    (await modelsForKey(deps, key)).filter((m) => m.provider === provider);
+  const openAi = (route: OpenAiRoute) => async (c: Context<AppEnv>) =>
+    c.body(openAiBody(await modelsForKey(deps, c.var.apiKey), route), 200, JSON_TYPE);
 
-  app.get("/v1/models", async (c) => c.json(openAiList(await of(c.var.apiKey), true)));
-  app.get(
-    "/openai/v1/models",
-    async (c) => c.json(openAiList(await of(c.var.apiKey, "codex"), false)),
-  );
-  app.get(
-    "/copilot/v1/models",
-    async (c) => c.json(openAiList(await of(c.var.apiKey, "copilot"), false)),
-  );
+  app.get("/v1/models", openAi("all"));
+  app.get("/openai/v1/models", openAi("codex"));
+  app.get("/copilot/v1/models", openAi("copilot"));
 
   app.get("/anthropic/v1/models", async (c) => {
     const parsed = anthropicQuery.safeParse(c.req.query());

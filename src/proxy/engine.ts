@@ -12,6 +12,7 @@
 import type { Deps } from "../deps.ts";
 import { KleisError } from "../errors.ts";
 import { AccountUnavailableError } from "../accounts/errors.ts";
+import { AccountCache, sharedAccountCache } from "../accounts/account_cache.ts";
 import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
 import type { ApiKeyRecord } from "../keys/types.ts";
 import type { ProviderId } from "../providers/ids.ts";
@@ -29,7 +30,7 @@ import {
   refreshFailed,
 } from "./proxy_errors.ts";
 import { QuotaRecorder } from "./quota_headroom.ts";
-import { AccountCache, orderAccounts } from "./selection.ts";
+import { orderAccounts } from "./selection.ts";
 import { defaultProxyServices, type ProxyServices } from "./services.ts";
 import {
   DEFAULT_STREAM_TIMING,
@@ -92,7 +93,10 @@ export class ProxyEngine {
     this.cooldowns = new CooldownCache(deps);
     this.affinity = new AffinityStore(deps);
     this.quota = new QuotaRecorder(deps);
-    this.accounts = new AccountCache(deps, this.services);
+    // Tests that replace the account source get a cache of their own; otherwise
+    // the instance-wide one the model lists use too.
+    const ownSource = options.services?.listAccounts || options.services?.getPrimaryAccountId;
+    this.accounts = ownSource ? new AccountCache(deps, this.services) : sharedAccountCache(deps);
   }
 
   /** Answers the request (or throws a KleisError Kleis answers itself; the caller records it). */

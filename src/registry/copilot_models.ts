@@ -4,6 +4,11 @@
  * replaces it; with no copy, the request path fetches with a short timeout
  * and falls back to models.dev's `github-copilot` list when that fails. The
  * cron job refreshes every enabled account's copy.
+ *
+ * Each instance re-reads an account's KV copy at most once per
+ * KV_RECHECK_MS (a copy another instance stores shows here within that
+ * time; one this instance stores, at once) and keeps the same object while
+ * the copy is unchanged, so callers may memoise on it.
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
@@ -19,6 +24,8 @@ export const REQUEST_FETCH_TIMEOUT_MS = 3_000;
 const BACKGROUND_FETCH_TIMEOUT_MS = 15_000;
 /** After a failed fetch, requests do not try again for this long (per process). */
 const RETRY_AFTER_FAILURE_MS = 60_000;
+/** How often a request re-reads an account's cached list from KV (per process). */
+export const KV_RECHECK_MS = 1_000;
 
 export interface CopilotModelsCacheEntry {
   fetchedAt: number;
@@ -36,19 +43,79 @@ export async function fetchCopilotModels(
     fetchedAt: deps.now(),
     models: await requestCopilotModels(deps, credentials, timeoutMs),
   };
-  await deps.kv.set(keys.copilotModelsCache(account.id), entry, { expireIn: KEEP_MS });
+  const stored = await deps.kv.set(keys.copilotModelsCache(account.id), entry, {
+    expireIn: KEEP_MS,
+  });
+  stateOf(deps.kv).read.set(account.id, {
+    entry,
+    versionstamp: stored.versionstamp,
+    at: deps.now(),
+  });
   return entry;
+}
+
+interface ReadCopy {
+  entry: CopilotModelsCacheEntry | undefined;
+  versionstamp: string | null;
+  /** When this process last read (or wrote) the KV copy. */
+  at: number;
 }
 
 interface ProcessState {
   inflight: Map<string, Promise<CopilotModelsCacheEntry | undefined>>;
   failedAt: Map<string, number>;
+  read: Map<string, ReadCopy>;
+  reading: Map<string, Promise<CopilotModelsCacheEntry | undefined>>;
 }
 const states = new WeakMap<Deno.Kv, ProcessState>();
 function stateOf(kv: Deno.Kv): ProcessState {
   let state = states.get(kv);
-  if (!state) states.set(kv, state = { inflight: new Map(), failedAt: new Map() });
+  if (!state) {
+    state = { inflight: new Map(), failedAt: new Map(), read: new Map(), reading: new Map() };
+    states.set(kv, state);
+  }
   return state;
+}
+
+/** The account's KV copy, read at most once per KV_RECHECK_MS (see the file comment). */
+async function readCopy(
+  deps: Pick<Deps, "kv" | "now">,
+  accountId: string,
+): Promise<CopilotModelsCacheEntry | undefined> {
+  const state = stateOf(deps.kv);
+  const now = deps.now();
+  const known = state.read.get(accountId);
+  if (known && now >= known.at && now - known.at < KV_RECHECK_MS) return known.entry;
+  // Requests arriving together on an expired copy share one read.
+  let reading = state.reading.get(accountId);
+  if (!reading) {
+    reading = rereadCopy(deps, accountId, known, now).finally(() => {
+      state.reading.delete(accountId);
+    });
+    state.reading.set(accountId, reading);
+  }
+  return await reading;
+}
+
+async function rereadCopy(
+  deps: Pick<Deps, "kv" | "now">,
+  accountId: string,
+  known: ReadCopy | undefined,
+  now: number,
+): Promise<CopilotModelsCacheEntry | undefined> {
+  const read = stateOf(deps.kv).read;
+  const got = await deps.kv.get<CopilotModelsCacheEntry>(keys.copilotModelsCache(accountId));
+  const latest = read.get(accountId);
+  // A fetch here stored a newer copy while this read was under way: keep that one.
+  if (latest?.versionstamp && got.versionstamp && latest.versionstamp > got.versionstamp) {
+    return latest.entry;
+  }
+  // Unchanged in KV: keep the object callers may have memoised on.
+  const entry = known && got.versionstamp !== null && got.versionstamp === known.versionstamp
+    ? known.entry
+    : got.value ?? undefined;
+  read.set(accountId, { entry, versionstamp: got.versionstamp, at: now });
+  return entry;
 }
 
 /** One fetch per account at a time in this process; failures are logged, never thrown. */
@@ -85,8 +152,7 @@ export async function copilotModelsForAccount(
   deps: Deps,
   account: AccountRecord,
 ): Promise<CopilotLiveModel[] | undefined> {
-  const cached = (await deps.kv.get<CopilotModelsCacheEntry>(keys.copilotModelsCache(account.id)))
-    .value;
+  const cached = await readCopy(deps, account.id);
   if (cached) {
     if (deps.now() - cached.fetchedAt >= FRESH_MS) {
       void fetchOnce(deps, account, BACKGROUND_FETCH_TIMEOUT_MS);

@@ -192,7 +192,7 @@ export function kleisModelEntry(model: OfferedModel, baseUrl: string): KleisMode
 }
 
 /** The `kleis` provider of /api.json. */
-export function kleisProviderEntry(models: OfferedModel[], baseUrl: string) {
+export function kleisProviderEntry(models: readonly OfferedModel[], baseUrl: string) {
   return {
     id: "kleis",
     name: "Kleis",

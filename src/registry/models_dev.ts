@@ -163,6 +163,7 @@ export async function storeRegistry(
   };
   // Last writer wins: two instances refreshing at once both hold a full copy.
   await deps.kv.set(keys.modelsDevCache(), pointer);
+  pointerWrites.set(deps.kv, localPointerWrites(deps.kv) + 1);
   await sweepChunks(deps.kv, version);
   return pointer;
 }
@@ -174,6 +175,13 @@ async function sweepChunks(kv: Deno.Kv, keep: string): Promise<void> {
     const version = entry.key[1];
     if (version !== keep && version !== current) await kv.delete(entry.key);
   }
+}
+
+const pointerWrites = new WeakMap<Deno.Kv, number>();
+
+/** How many times this process has moved the pointer of `kv` (readers cache the pointer). */
+export function localPointerWrites(kv: Deno.Kv): number {
+  return pointerWrites.get(kv) ?? 0;
 }
 
 export function readCachePointer(kv: Deno.Kv): Promise<Deno.KvEntryMaybe<CachePointer>> {

@@ -3,12 +3,17 @@
  * discovery URL and the /models routes): only providers with an enabled
  * account, the key's providers and model patterns, and for a pinned account
  * only what that account offers.
+ *
+ * A request reads no KV in the steady state: the registry, the accounts and
+ * Copilot's live lists come from per-instance copies re-checked at most once
+ * a second, and the per-provider offers are built once per registry version
+ * (Copilot's: per set of live lists), so a request only narrows by its key.
  */
 import type { Deps } from "../deps.ts";
 import type { ApiKeyRecord } from "../keys/types.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../keys/scopes.ts";
-import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
-import { listAccounts } from "../accounts/repository.ts";
+import type { ProviderId } from "../providers/ids.ts";
+import { sharedAccountCache } from "../accounts/account_cache.ts";
 import type { AccountRecord } from "../accounts/types.ts";
 import { copilotModelsForAccount } from "./copilot_models.ts";
 import {
@@ -32,54 +37,139 @@ type RegistryDeps = Pick<
   "kv" | "config" | "fetch" | "now" | "random" | "log" | "sealingKey"
 >;
 
-/** Enabled accounts per provider, narrowed to the key's pinned account where it has one. */
+/** Enabled accounts of a provider, narrowed to the key's pinned account where it has one. */
 function eligibleAccounts(
-  accounts: AccountRecord[],
+  accounts: readonly AccountRecord[],
   provider: ProviderId,
   key: KeyScope | undefined,
 ): AccountRecord[] {
   const pinned = key?.accounts?.[provider];
-  return accounts.filter((a) =>
-    a.provider === provider && a.enabled && (pinned === undefined || a.id === pinned)
-  );
+  return accounts.filter((a) => a.enabled && (pinned === undefined || a.id === pinned));
+}
+
+/**
+ * The offers one registry version gives, built once: Codex and Claude depend
+ * on the registry only; Copilot on the registry and the live lists of the
+ * accounts asked about (keyed by their ids, checked by list identity, since
+ * copilotModelsForAccount keeps an unchanged list's object).
+ */
+interface RegistryOffers {
+  codex: OfferedModel[];
+  claude: OfferedModel[];
+  copilotFallback: OfferedModel[];
+  copilotLive: Map<string, { lists: (readonly unknown[] | undefined)[]; offer: OfferedModel[] }>;
+  /** Final lists by offer arrays and model patterns (see listOf). */
+  lists: Map<string, readonly OfferedModel[]>;
+}
+/** Distinct account sets are few (all enabled, plus each pinned one); bound them anyway. */
+const MAX_COPILOT_SETS = 64;
+
+const offersByRegistry = new WeakMap<ModelsDevRegistry, RegistryOffers>();
+function offersOf(registry: ModelsDevRegistry): RegistryOffers {
+  let offers = offersByRegistry.get(registry);
+  if (!offers) {
+    offers = {
+      codex: codexOffer(registry),
+      claude: claudeOffer(registry),
+      copilotFallback: copilotOfferFromRegistry(registry),
+      copilotLive: new Map(),
+      lists: new Map(),
+    };
+    offersByRegistry.set(registry, offers);
+  }
+  return offers;
 }
 
 async function copilotOffer(
   deps: RegistryDeps,
   accounts: AccountRecord[],
   registry: ModelsDevRegistry,
+  offers: RegistryOffers,
 ): Promise<OfferedModel[]> {
   const lists = await Promise.all(accounts.map((a) => copilotModelsForAccount(deps, a)));
+  const setKey = accounts.map((a) => a.id).join(",");
+  const memo = offers.copilotLive.get(setKey);
+  if (memo && memo.lists.length === lists.length && memo.lists.every((l, i) => l === lists[i])) {
+    return memo.offer;
+  }
   const live = lists.filter((l) => l !== undefined);
-  if (live.length === 0) return copilotOfferFromRegistry(registry);
-  // Union over accounts; the first account (by priority) describes a model.
-  const seen = new Set<string>();
-  const union = live.flat().filter((m) => !seen.has(m.id) && seen.add(m.id));
-  return copilotOfferFromLive(union, registry);
+  let offer = offers.copilotFallback;
+  if (live.length > 0) {
+    // Union over accounts; the first account (by priority) describes a model.
+    const seen = new Set<string>();
+    const union = live.flat().filter((m) => !seen.has(m.id) && seen.add(m.id));
+    offer = copilotOfferFromLive(union, registry);
+  }
+  if (offers.copilotLive.size >= MAX_COPILOT_SETS) offers.copilotLive.clear();
+  offers.copilotLive.set(setKey, { lists, offer });
+  return offer;
+}
+
+/** Codex, Claude, Copilot: the order /v1/models and /api.json list them in. */
+const LISTING_ORDER: readonly ProviderId[] = ["codex", "claude", "copilot"];
+const NONE: readonly OfferedModel[] = Object.freeze([]);
+/** Distinct model-pattern sets are few (one per key configuration); bound them anyway. */
+const MAX_LISTS = 256;
+
+/**
+ * The models a scope gets from the per-provider offers: the same array while
+ * the offers and the scope's patterns are the same (callers must not change
+ * it; the /models routes memoise their bodies on it).
+ */
+function listOf(
+  offers: RegistryOffers,
+  parts: readonly (readonly OfferedModel[])[],
+  key: KeyScope | undefined,
+): readonly OfferedModel[] {
+  const patterns = key?.models === undefined ? "*" : `=${key.models.join("\n")}`;
+  const memoKey = `${parts.map(partId).join(",")}|${patterns}`;
+  const memo = offers.lists.get(memoKey);
+  if (memo) return memo;
+  const all = parts.flat();
+  // Providers are already narrowed; only model patterns are left to check.
+  const models = Object.freeze(
+    key?.models === undefined ? all : all.filter((m) => keyAllowsModel(key, m.provider, m.id)),
+  );
+  if (offers.lists.size >= MAX_LISTS) offers.lists.clear();
+  offers.lists.set(memoKey, models);
+  return models;
+}
+
+const partIds = new WeakMap<readonly OfferedModel[], number>();
+let lastPartId = 0;
+/** A number naming one offer array (identity), for memo keys. */
+function partId(part: readonly OfferedModel[]): number {
+  let id = partIds.get(part);
+  if (id === undefined) partIds.set(part, id = ++lastPartId);
+  return id;
 }
 
 async function offeredModels(
   deps: RegistryDeps,
   registry: ModelsDevRegistry,
   key: KeyScope | undefined,
-): Promise<OfferedModel[]> {
-  const accounts = await listAccounts(deps.kv);
-  const perProvider = await Promise.all(PROVIDER_IDS.map(async (provider) => {
-    if (key && !keyAllowsProvider(key, provider)) return [];
-    const eligible = eligibleAccounts(accounts, provider, key);
-    if (eligible.length === 0) return [];
-    if (provider === "codex") return codexOffer(registry);
-    if (provider === "claude") return claudeOffer(registry);
-    return await copilotOffer(deps, eligible, registry);
+): Promise<readonly OfferedModel[]> {
+  const offers = offersOf(registry);
+  const accounts = await sharedAccountCache(deps).all();
+  const parts = await Promise.all(LISTING_ORDER.map(async (provider) => {
+    if (key && !keyAllowsProvider(key, provider)) return NONE;
+    const eligible = eligibleAccounts(accounts[provider].accounts, provider, key);
+    if (eligible.length === 0) return NONE;
+    if (provider === "codex") return offers.codex;
+    if (provider === "claude") return offers.claude;
+    return await copilotOffer(deps, eligible, registry, offers);
   }));
-  // Codex, Claude, Copilot: the order /v1/models and /api.json list them in.
-  const order: ProviderId[] = ["codex", "claude", "copilot"];
-  return order.flatMap((p) => perProvider[PROVIDER_IDS.indexOf(p)] ?? [])
-    .filter((m) => !key || keyAllowsModel(key, m.provider, m.id));
+  return listOf(offers, parts, key);
 }
 
-/** Every model a key may use, in listing order. */
-export async function modelsForKey(deps: RegistryDeps, key: KeyScope): Promise<OfferedModel[]> {
+/**
+ * Every model a key may use, in listing order. The array is shared by every
+ * request with the same scope while nothing changes: do not modify it.
+ */
+export async function modelsForKey(
+  deps: RegistryDeps,
+  key: KeyScope,
+): Promise<readonly OfferedModel[]> {
   const snapshot = await getRegistrySnapshot(deps);
   return await offeredModels(deps, snapshot.registry, key);
 }

@@ -1,14 +1,19 @@
 /**
  * The registry a request uses, without ever waiting on models.dev: the KV
- * copy when there is one (parsed once per version and kept in memory; one KV
- * read per request tells whether another instance stored a newer version),
- * else the bundled catalog at once while a background fetch starts.
+ * copy when there is one (parsed once per version and kept in memory), else
+ * the bundled catalog at once while a background fetch starts.
+ *
+ * Each instance re-reads the pointer to the current version at most once per
+ * POINTER_RECHECK_MS (injected clock): a version another instance stores is
+ * used here within that time, one this instance stores at once.
  */
 import type { Deps } from "../deps.ts";
 import { bundledCatalog } from "./bundled_catalog.ts";
 import {
   type CachedRegistry,
+  type CachePointer,
   loadRegistry,
+  localPointerWrites,
   readCachePointer,
   refreshModelsDev,
 } from "./models_dev.ts";
@@ -18,6 +23,8 @@ import type { ModelsDevRegistry } from "./types.ts";
 export const STALE_AFTER_MS = 6 * 60 * 60_000;
 /** A process starts a request-triggered fetch at most this often. */
 export const KICK_INTERVAL_MS = 60_000;
+/** How often a request re-reads the registry pointer from KV (per process). */
+export const POINTER_RECHECK_MS = 1_000;
 
 export interface RegistrySnapshot {
   source: "models.dev" | "bundled";
@@ -33,6 +40,11 @@ interface ProcessState {
   loaded?: CachedRegistry;
   inflight?: Promise<void>;
   lastKickAt?: number;
+  /** The pointer as last read, when, and how many local pointer writes there had been. */
+  pointer?: { value: CachePointer | null; at: number; writes: number };
+  pointerRead?: { promise: Promise<CachePointer | null>; writes: number };
+  /** The snapshot object handed out for `loaded`, so callers may memoise on it. */
+  snapshot?: RegistrySnapshot;
 }
 
 const states = new WeakMap<Deno.Kv, ProcessState>();
@@ -69,11 +81,37 @@ export async function settleRegistryRefresh(kv: Deno.Kv): Promise<void> {
   await stateOf(kv).inflight;
 }
 
+/** The pointer, from memory when read within POINTER_RECHECK_MS and not moved here since. */
+async function currentPointer(
+  deps: SnapshotDeps,
+  state: ProcessState,
+  reread: boolean,
+): Promise<CachePointer | null> {
+  const now = deps.now();
+  const writes = localPointerWrites(deps.kv);
+  const known = state.pointer;
+  if (
+    !reread && known && known.writes === writes && now >= known.at &&
+    now - known.at < POINTER_RECHECK_MS
+  ) return known.value;
+  // Requests arriving together on an expired copy share one read.
+  const pending = state.pointerRead;
+  if (!reread && pending && pending.writes === writes) return await pending.promise;
+  const promise = readCachePointer(deps.kv).then((entry) => {
+    state.pointer = { value: entry.value, at: now, writes };
+    return entry.value;
+  }).finally(() => {
+    if (state.pointerRead?.promise === promise) delete state.pointerRead;
+  });
+  state.pointerRead = { promise, writes };
+  return await promise;
+}
+
 export async function getRegistrySnapshot(deps: SnapshotDeps): Promise<RegistrySnapshot> {
   const state = stateOf(deps.kv);
   // A refresh may sweep the chunks of the version just read: read the pointer again.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const pointer = (await readCachePointer(deps.kv)).value;
+    const pointer = await currentPointer(deps, state, attempt > 0);
     if (!pointer) break;
     let cached = state.loaded?.pointer.version === pointer.version ? state.loaded : undefined;
     if (!cached) {
@@ -89,12 +127,17 @@ export async function getRegistrySnapshot(deps: SnapshotDeps): Promise<RegistryS
       state.loaded = cached;
     }
     if (deps.now() - pointer.fetchedAt > STALE_AFTER_MS) kickRefresh(deps);
-    return {
-      source: "models.dev",
-      fetchedAt: pointer.fetchedAt,
-      registry: cached.registry,
-      text: cached.text,
-    };
+    if (
+      state.snapshot?.registry !== cached.registry || state.snapshot.fetchedAt !== pointer.fetchedAt
+    ) {
+      state.snapshot = {
+        source: "models.dev",
+        fetchedAt: pointer.fetchedAt,
+        registry: cached.registry,
+        text: cached.text,
+      };
+    }
+    return state.snapshot;
   }
   kickRefresh(deps);
   return bundledSnapshot();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type KeyScope, modelsForKey, registryDocument } from "../../src/registry/service.ts";
-import { settleCopilotModelFetches } from "../../src/registry/copilot_models.ts";
+import { KV_RECHECK_MS, settleCopilotModelFetches } from "../../src/registry/copilot_models.ts";
 import { settleRegistryRefresh } from "../../src/registry/snapshot.ts";
 import { FakeWorld } from "../fakes/world.ts";
 import { startFakeCopilot } from "../fakes/copilot.ts";
@@ -188,6 +188,8 @@ Deno.test("registry service", async (t) => {
     );
     const small = entry.value!.models.filter((m) => m.id === "gpt-4.1" || m.id === "gpt-5.2");
     await deps.kv.set(keys.copilotModelsCache(first.id), { ...entry.value!, models: small });
+    // Written behind this instance's back (as another instance would): seen after the re-check.
+    deps.clock.advance(KV_RECHECK_MS);
 
     const pinnedFirst = await modelsForKey(deps, { accounts: { copilot: first.id } });
     assert.deepEqual(pinnedFirst.map((m) => m.id), ["gpt-4.1", "gpt-5.2"]);

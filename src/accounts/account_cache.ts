@@ -1,0 +1,123 @@
+/**
+ * The account store as the request path sees it: each provider's accounts
+ * (by priority) and primary, cached per instance for ACCOUNT_CACHE_TTL_MS so
+ * a request reads no KV. The proxy engine and the model lists share one
+ * cache per KV handle (`sharedAccountCache`).
+ *
+ * An admin's change reaches every instance within the TTL (1 s), measured
+ * with the injected clock, and the instance that made it at once: any
+ * account-store write committed in this process (kv_commit.ts counts them)
+ * drops the copy, as does `invalidate()`; a clock that goes backwards counts
+ * as expired too. Loads are single-flight: requests arriving on an expired
+ * entry wait for one KV read.
+ */
+import type { Deps } from "../deps.ts";
+import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import { localCommits } from "./kv_commit.ts";
+import { getPrimaryAccountId, listAccounts } from "./repository.ts";
+import type { AccountRecord } from "./types.ts";
+
+export const ACCOUNT_CACHE_TTL_MS = 1_000;
+
+/** Where the cache reads accounts from (the repository; tests may replace it). */
+export interface AccountSource {
+  listAccounts(kv: Deno.Kv, provider: ProviderId): Promise<AccountRecord[]>;
+  getPrimaryAccountId(kv: Deno.Kv, provider: ProviderId): Promise<string | undefined>;
+}
+
+export const repositoryAccountSource: AccountSource = { listAccounts, getPrimaryAccountId };
+
+/** One provider's accounts. Treat as immutable: the same object is handed to every reader. */
+export interface ProviderAccounts {
+  /** Sorted by priority, then creation. */
+  accounts: readonly AccountRecord[];
+  primaryId: string | undefined;
+}
+
+interface Entry {
+  value: ProviderAccounts;
+  at: number;
+  /** The generation (invalidations + local commits) the load started in. */
+  generation: number;
+}
+
+export class AccountCache {
+  #entries = new Map<ProviderId, Entry>();
+  #loading = new Map<ProviderId, { promise: Promise<ProviderAccounts>; generation: number }>();
+  #invalidations = 0;
+
+  constructor(
+    private readonly deps: Pick<Deps, "kv" | "now">,
+    private readonly source: AccountSource = repositoryAccountSource,
+    private readonly ttlMs = ACCOUNT_CACHE_TTL_MS,
+  ) {}
+
+  /** Moves on every invalidate() and every account-store write committed in this process. */
+  #generation(): number {
+    return this.#invalidations + localCommits();
+  }
+
+  async get(provider: ProviderId): Promise<ProviderAccounts> {
+    const now = this.deps.now();
+    const generation = this.#generation();
+    const cached = this.#entries.get(provider);
+    if (
+      cached && cached.generation === generation && now >= cached.at &&
+      now - cached.at < this.ttlMs
+    ) return cached.value;
+    let loading = this.#loading.get(provider);
+    // A load begun before an invalidate may have read the old state: do not join it.
+    if (!loading || loading.generation !== generation) {
+      const promise = this.#load(provider, generation).finally(() => {
+        if (this.#loading.get(provider)?.promise === promise) this.#loading.delete(provider);
+      });
+      loading = { promise, generation };
+      this.#loading.set(provider, loading);
+    }
+    return await loading.promise;
+  }
+
+  /** Every provider's accounts, in PROVIDER_IDS order. */
+  async all(): Promise<Record<ProviderId, ProviderAccounts>> {
+    const values = await Promise.all(PROVIDER_IDS.map((p) => this.get(p)));
+    return Object.fromEntries(PROVIDER_IDS.map((p, i) => [p, values[i]!])) as Record<
+      ProviderId,
+      ProviderAccounts
+    >;
+  }
+
+  /** Forgets every cached list: the next read goes to KV. */
+  invalidate(): void {
+    this.#invalidations++;
+    this.#entries.clear();
+  }
+
+  async #load(provider: ProviderId, generation: number): Promise<ProviderAccounts> {
+    const at = this.deps.now();
+    const [accounts, primaryId] = await Promise.all([
+      this.source.listAccounts(this.deps.kv, provider),
+      this.source.getPrimaryAccountId(this.deps.kv, provider),
+    ]);
+    const value: ProviderAccounts = { accounts, primaryId };
+    if (generation === this.#generation()) this.#entries.set(provider, { value, at, generation });
+    return value;
+  }
+}
+
+const shared = new WeakMap<Deno.Kv, AccountCache>();
+
+/**
+ * This instance's cache over the repository for `deps.kv` (one per KV
+ * handle, so two handles on one database behave as two instances). The
+ * first caller's clock measures the TTL.
+ */
+export function sharedAccountCache(deps: Pick<Deps, "kv" | "now">): AccountCache {
+  let cache = shared.get(deps.kv);
+  if (!cache) shared.set(deps.kv, cache = new AccountCache({ kv: deps.kv, now: deps.now }));
+  return cache;
+}
+
+/** Drops this instance's cached accounts for `kv` (after a write made here). */
+export function invalidateAccountCache(kv: Deno.Kv): void {
+  shared.get(kv)?.invalidate();
+}
