@@ -42,56 +42,89 @@ export class SseFramer {
   }
 
   pushText(text: string): SseEvent[] {
+    return this.#split(text).map(parseEvent);
+  }
+
+  /**
+   * Like push(), but returns each whole event's exact text without parsing it
+   * (a consumer that only passes events on parses the few it needs).
+   */
+  pushRaw(chunk: Uint8Array): string[] {
+    return this.#split(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  /**
+   * Finds event ends by jumping from line terminator to line terminator
+   * (indexOf) instead of looking at every character: streams are mostly
+   * long data lines.
+   */
+  #split(text: string): string[] {
     if (text.length === 0) return [];
-    this.#buffer += text;
-    const events: SseEvent[] = [];
-    const buf = this.#buffer;
+    const buf = this.#buffer + text;
+    const events: string[] = [];
+    const n = buf.length;
     let start = 0;
     let i = this.#scan;
-    const n = buf.length;
+    let atLineStart = this.#atLineStart;
+    let pendingCr = this.#pendingCr;
+    let nextCr = buf.indexOf("\r", i);
     while (i < n) {
-      const c = buf.charCodeAt(i);
-      if (c === LF && this.#pendingCr) {
+      if (nextCr !== -1 && nextCr < i) nextCr = buf.indexOf("\r", i);
+      const lf = buf.indexOf("\n", i);
+      const j = lf < 0 ? nextCr : nextCr < 0 ? lf : Math.min(lf, nextCr);
+      if (j < 0) {
+        // The rest is the start of a line.
+        atLineStart = false;
+        pendingCr = false;
+        break;
+      }
+      if (j > i) {
+        atLineStart = false;
+        pendingCr = false;
+      }
+      const c = buf.charCodeAt(j);
+      if (c === LF && pendingCr) {
         // Second half of a CRLF: the line already ended at the CR.
-        this.#pendingCr = false;
-        i++;
+        pendingCr = false;
+        i = j + 1;
         continue;
       }
-      this.#pendingCr = c === CR;
-      if (c === LF || c === CR) {
-        if (this.#atLineStart) {
-          // A blank line: the event ends after this terminator (and its LF, if CRLF).
-          let end = i + 1;
-          if (c === CR && end < n && buf.charCodeAt(end) === LF) {
-            end++;
-            this.#pendingCr = false;
-          }
-          events.push(parseEvent(buf.slice(start, end)));
-          start = end;
-          i = end;
-          this.#atLineStart = true;
-          continue;
+      pendingCr = c === CR;
+      if (atLineStart) {
+        // A blank line: the event ends after this terminator (and its LF, if CRLF).
+        let end = j + 1;
+        if (c === CR && end < n && buf.charCodeAt(end) === LF) {
+          end++;
+          pendingCr = false;
         }
-        this.#atLineStart = true;
-      } else {
-        this.#atLineStart = false;
+        events.push(buf.slice(start, end));
+        start = end;
+        i = end;
+        continue;
       }
-      i++;
+      atLineStart = true;
+      i = j + 1;
     }
     this.#buffer = start === 0 ? buf : buf.slice(start);
     this.#scan = this.#buffer.length;
+    this.#atLineStart = atLineStart;
+    this.#pendingCr = pendingCr;
     return events;
   }
 
   /** Ends the stream: a trailing event without its blank line is returned as well. */
   flush(): SseEvent[] {
+    return this.flushRaw().map(parseEvent);
+  }
+
+  /** flush(), returning the trailing event's exact text. */
+  flushRaw(): string[] {
     const rest = this.#buffer + this.#decoder.decode();
     this.#buffer = "";
     this.#scan = 0;
     this.#atLineStart = true;
     this.#pendingCr = false;
-    if (rest.length === 0) return [];
-    return [parseEvent(rest)];
+    return rest.length === 0 ? [] : [rest];
   }
 }
 

@@ -16,7 +16,7 @@
  * data mentions "usage" are parsed.
  */
 import type { AnswerShape } from "../providers/proxy_types.ts";
-import type { SseEvent } from "../sse.ts";
+import { parseEvent, type SseEvent } from "../sse.ts";
 
 export interface TokenUsage {
   inputTokens: number;
@@ -44,6 +44,12 @@ export class UsageMeter {
 
   get usage(): TokenUsage {
     return { ...this.#usage };
+  }
+
+  /** One event of a stream, as its exact text: parsed only when it mentions usage. */
+  observeRaw(raw: string): void {
+    if (this.shape === "count_tokens" || raw.indexOf('"usage"') < 0) return;
+    this.observeEvent(parseEvent(raw));
   }
 
   /** One event of a stream. */
