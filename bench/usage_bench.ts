@@ -1,214 +1,240 @@
 /**
- * Cost of usage analytics on request throughput, same run, same machine.
+ * What usage analytics costs the real proxy, analytics on versus off in one
+ * run (issue 6: at most 5 % of throughput).
  *
- * A server process (this file with `serve`) runs a small Hono app on a real
- * file KV with the usage consumer listening; 32 concurrent clients in the
- * bench process hammer it for a few seconds per mode. Modes:
- *   off      — no usage recording
- *   on       — recordUsage() per request (the shipped group-commit sender)
- *   listen   — no recording, but the consumer listening (its idle cost)
- *   naive    — one kv.enqueue per request and one consumer commit per event
- *              (what a message per request costs; kept to justify batching)
- * Each mode runs on two app shapes: "bare" (answer JSON only) and "proxy-like"
- * (one KV atomic sum per request, as the proxy's limit check does).
- * After each "on" run the bench checks that every request was counted.
+ * Three processes (bench/usage_bench_setup.ts): the backend fakes; Kleis
+ * (createApp on a file KV, a Copilot account imported against the fakes, one
+ * key with a high requestsPerMinute, the usage consumer listening); and this
+ * one, the load generator: 32 closed-loop clients POSTing non-streaming
+ * /copilot/v1/chat/completions. Analytics is switched in the warm Kleis
+ * process between rounds, interleaved off, on, on, off, off, on, ... (ABBA,
+ * so neither mode always goes first) so drift on a shared machine hits both
+ * modes alike; the figures are medians, and medians of the per-round pairs.
+ *
+ * Two figures per round:
+ *   - throughput (requests per second): noisy on a shared 2-core machine
+ *     (an A/A run, USAGE_BENCH_CONTROL=1, shows differences of up to ~10 %
+ *     between identical modes there);
+ *   - Kleis CPU per request (process.cpuUsage of the Kleis process over the
+ *     round plus a settle period in which the sender and the consumer catch
+ *     up, so the consumer's work is charged to "on"): the steadier one.
+ *
+ * Every round also checks the usage buckets: an "on" round must add exactly
+ * as many counted requests as were served, an "off" round none.
+ *
+ * Environment: USAGE_BENCH_MS (round length, 4000), USAGE_BENCH_ROUNDS
+ * (pairs, 5), USAGE_BENCH_CONTROL=1 (A/A), USAGE_SEND_INTERVAL_MS (the
+ * sender's interval in the Kleis process).
  */
-import { Hono } from "hono";
-import { createDeps } from "../src/deps.ts";
-import { testConfig } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
-import { keys } from "../src/kv/keys.ts";
-import { configureUsageSender, flushUsage, recordUsage } from "../src/usage/record.ts";
-import { startUsageConsumer } from "../src/usage/consumer.ts";
-import { ingestEvents } from "../src/usage/ingest.ts";
-import { queryUsage } from "../src/usage/query.ts";
-import type { UsageEvent } from "../src/usage/types.ts";
-
-type Mode = "off" | "listen" | "on" | "naive";
-type Shape = "bare" | "proxy-like";
+import { formatResult, type LoadResult, runLoad } from "./support.ts";
+import {
+  type FakesReady,
+  isolatedAnalyticsCost,
+  type IsolatedCost,
+  type ProxyReady,
+} from "./usage_bench_setup.ts";
 
 const CONCURRENCY = 32;
-const WARMUP_MS = 800;
-const MEASURE_MS = Number(Deno.env.get("USAGE_BENCH_MS") ?? 4000);
+const ROUND_MS = Number(Deno.env.get("USAGE_BENCH_MS") ?? 4000);
+const ROUNDS = Number(Deno.env.get("USAGE_BENCH_ROUNDS") ?? 5);
+/** After a round: the sender's last send (≤ 500 ms) and the consumer's commit land within this. */
+const SETTLE_MS = 1000;
+const WARMUP_MS = 1500;
+/**
+ * USAGE_BENCH_CONTROL=1: an A/A run, the "on" rounds served with analytics
+ * off too, to show how big a difference this machine's noise alone makes.
+ */
+const CONTROL = Deno.env.get("USAGE_BENCH_CONTROL") === "1";
+const SETUP = new URL("./usage_bench_setup.ts", import.meta.url).pathname;
 
-async function serve(mode: Mode, shape: Shape, port: number, kvPath: string) {
-  const interval = Deno.env.get("USAGE_SEND_INTERVAL_MS");
-  if (interval !== undefined) configureUsageSender({ minSendIntervalMs: Number(interval) });
-  const kv = await Deno.openKv(kvPath);
-  const deps = await createDeps(kv, testConfig({ kvPath }), {
-    log: createLogger(() => {}, "error"),
-  });
-  if (mode === "on" || mode === "listen") startUsageConsumer(deps);
-  if (mode === "naive") {
-    kv.listenQueue(async (message) => {
-      const event = message as UsageEvent;
-      await ingestEvents(deps, event.id, [event]);
-    });
-  }
-  let n = 0;
-  const app = new Hono();
-  app.post("/v1/responses", async (c) => {
-    const started = performance.now();
-    const body = await c.req.json() as { model: string };
-    if (shape === "proxy-like") {
-      await kv.atomic().sum(keys.requestsInMinute("bench", Math.floor(Date.now() / 60000)), 1n)
-        .commit();
-    }
-    const id = `r${++n}`;
-    const event: UsageEvent = {
-      id,
-      at: Date.now(),
-      keyId: `key${n % 3}`,
-      accountId: `acct${n % 2}`,
-      provider: "codex",
-      model: body.model,
-      endpoint: "/openai/v1/responses",
-      status: 200,
-      failure: "none",
-      firstByteMs: 1,
-      latencyMs: Math.round(performance.now() - started),
-      inputTokens: 10,
-      outputTokens: 20,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-    };
-    if (mode === "on") await recordUsage(deps, event);
-    if (mode === "naive") await kv.enqueue(event);
-    return c.json({ id, output: "ok" });
-  });
-  app.get("/counted", async (c) => {
-    await flushUsage(kv);
-    const answer = await queryUsage(deps, { windowMs: 3_600_000 });
-    return c.json({ served: n, counted: answer.totals.requests });
-  });
-  Deno.serve({ port, hostname: "127.0.0.1", onListen: () => console.log("ready") }, app.fetch);
+type Mode = "off" | "on";
+
+interface Child {
+  ready: unknown;
+  pid: number;
+  stop(): Promise<void>;
 }
 
-/** CPU time (user + system) a process has used, in ms; Linux only, else NaN. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return NaN;
-  }
-}
-
-async function load(url: string, ms: number): Promise<number> {
-  const deadline = performance.now() + ms;
-  let done = 0;
-  const started = performance.now();
-  const body = JSON.stringify({ model: "gpt-5", input: "hello" });
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < deadline) {
-      const response = await fetch(`${url}/v1/responses`, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json" },
-      });
-      await response.arrayBuffer();
-      done++;
-    }
-  }));
-  lastCount = done;
-  return done / ((performance.now() - started) / 1000);
-}
-
-let lastCount = 0;
-
-async function measure(mode: Mode, shape: Shape) {
-  const dir = await Deno.makeTempDir({ prefix: "kleis-usage-bench-" });
-  const port = 20000 + Math.floor(Math.random() * 20000);
+/** Runs a setup role as its own process and waits for its one-line JSON "ready". */
+async function spawn(args: string[], env: Record<string, string> = {}): Promise<Child> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--unstable-kv",
-      import.meta.filename!,
-      "serve",
-      mode,
-      shape,
-      String(port),
-      `${dir}/kv.db`,
-    ],
+    args: ["run", "--allow-all", SETUP, ...args],
+    env,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  while (!(await reader.read()).value?.includes("ready")) { /* wait for the listener */ }
-  const url = `http://127.0.0.1:${port}`;
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`usage_bench_setup.ts ${args[0]} exited before it was ready.`);
+    out += value;
+  }
+  // Keep draining so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  return {
+    ready: JSON.parse(out.slice(0, out.indexOf("\n"))),
+    pid: child.pid,
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+}
+
+async function getJson<T>(url: string, method = "GET"): Promise<T> {
+  const res = await fetch(url, { method });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return await res.json() as T;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+interface Round {
+  mode: Mode;
+  load: LoadResult;
+  cpuUsPerRequest: number;
+  /** Requests the usage buckets gained during the round. */
+  counted: number;
+  /** How long after the settle period the count took to be complete (0: at once). */
+  lagMs: number;
+}
+
+export async function run(): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "kleis-usage-bench-" });
+  const fakes = await spawn(["fakes"]);
+  let proxy: Child | undefined;
   try {
-    await load(url, WARMUP_MS);
-    const cpuBefore = cpuMs(child.pid);
-    const rps = await load(url, MEASURE_MS);
-    const requests = lastCount;
-    let counted: { served: number; counted: number } | undefined;
-    if (mode === "on" || mode === "naive") {
-      // Give the consumer time to drain, then check nothing was lost.
-      const deadline = Date.now() + 30_000;
-      do {
-        await new Promise((r) => setTimeout(r, 200));
-        counted = await (await fetch(`${url}/counted`)).json();
-      } while (counted!.counted < counted!.served && Date.now() < deadline);
+    proxy = await spawn(["proxy", `${dir}/kv.sqlite3`], {
+      USAGE_BENCH_FAKES_ENV: JSON.stringify(fakes.ready as FakesReady),
+    });
+    const { url, controlUrl, apiKey } = proxy.ready as ProxyReady;
+    const cpu = async () => (await getJson<{ cpuUs: number }>(`${controlUrl}/cpu`)).cpuUs;
+    const counted = async () =>
+      (await getJson<{ counted: number }>(`${controlUrl}/counted`)).counted;
+    const load = (label: string, durationMs: number) =>
+      runLoad(label, {
+        url: `${url}/copilot/v1/chat/completions`,
+        init: {
+          method: "POST",
+          headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "gpt-4.1",
+            messages: [{ role: "user", content: "Say hello." }],
+          }),
+        },
+        concurrency: CONCURRENCY,
+        durationMs,
+        expectStatus: 200,
+      });
+
+    // Warm both paths (JIT, KV file, connection pools, the consumer) before measuring.
+    for (const mode of ["on", "off"] as const) {
+      await getJson(`${controlUrl}/mode/${mode}`, "POST");
+      const warm = await load(`warmup ${mode}`, WARMUP_MS);
+      if (warm.errors > 0) throw new Error(`Warmup failed: ${formatResult(warm)}`);
     }
-    // Server CPU per request, the consumer's catching up included: steadier than
-    // throughput on a shared machine.
-    const cpuUsPerRequest = (cpuMs(child.pid) - cpuBefore) * 1000 / requests;
-    return { rps, counted, cpuUsPerRequest };
+    await sleep(SETTLE_MS);
+
+    const rounds: Round[] = [];
+    let before = await counted();
+    for (let i = 0; i < ROUNDS; i++) {
+      // off, on, on, off, off, on, ...: neither mode always runs first (ABBA).
+      for (const mode of i % 2 === 0 ? ["off", "on"] as const : ["on", "off"] as const) {
+        await getJson(`${controlUrl}/mode/${CONTROL ? "off" : mode}`, "POST");
+        const cpuBefore = await cpu();
+        const result = await load(`usage analytics ${mode}`, ROUND_MS);
+        await sleep(SETTLE_MS);
+        const cpuUsPerRequest = (await cpu() - cpuBefore) / Math.max(1, result.requests);
+        // Checked after the CPU reading, so the query's own work is not charged to the round.
+        const expected = mode === "on" && !CONTROL ? result.requests : 0;
+        const waitStart = performance.now();
+        let after = await counted();
+        while (after - before < expected && performance.now() - waitStart < 30_000) {
+          await sleep(200);
+          after = await counted();
+        }
+        const lagMs = after - before < expected ? Infinity : performance.now() - waitStart;
+        rounds.push({ mode, load: result, cpuUsPerRequest, counted: after - before, lagMs });
+        console.log(
+          `${formatResult(result)}  kleis cpu ${cpuUsPerRequest.toFixed(0).padStart(4)} µs/req` +
+            `  counted ${after - before}`,
+        );
+        before = after;
+      }
+    }
+    await proxy.stop();
+    await fakes.stop();
+    // At the rate the "on" rounds reached, with the other processes gone.
+    const rate = Math.round(median(rounds.filter((r) => r.mode === "on").map((r) => r.load.rps)));
+    const isolated = await isolatedAnalyticsCost(rate, 3000, 3);
+    report(rounds, isolated, rate);
   } finally {
-    child.kill("SIGKILL");
-    await child.status;
-    await reader.cancel().catch(() => {});
-    await Deno.remove(dir, { recursive: true });
+    await proxy?.stop();
+    await fakes.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function report(rounds: Round[], isolated: IsolatedCost, rate: number): void {
+  const of = (mode: Mode) => rounds.filter((r) => r.mode === mode);
+  const rps = (mode: Mode) => median(of(mode).map((r) => r.load.rps));
+  const cpu = (mode: Mode) => median(of(mode).map((r) => r.cpuUsPerRequest));
+  const [offRps, onRps, offCpu, onCpu] = [rps("off"), rps("on"), cpu("off"), cpu("on")];
+  // Paired within each round (the two modes seconds apart): less exposed to slow drift.
+  const pairedRps = median(of("on").map((r, i) => r.load.rps / of("off")[i]!.load.rps));
+  const pairedCpu = median(
+    of("on").map((r, i) => r.cpuUsPerRequest / of("off")[i]!.cpuUsPerRequest),
+  );
+  const mismatches = rounds.filter((r) =>
+    r.mode === "on" && !CONTROL ? r.counted !== r.load.requests : r.counted !== 0
+  );
+  const errors = rounds.reduce((n, r) => n + r.load.errors, 0);
+  const lag = Math.max(...of("on").map((r) => r.lagMs));
 
-export async function run(): Promise<void> {
-  const rounds = Number(Deno.env.get("USAGE_BENCH_ROUNDS") ?? 3);
-  const modes = (Deno.env.get("USAGE_BENCH_MODES") ?? "off,on").split(",") as Mode[];
-  const shapes = (Deno.env.get("USAGE_BENCH_SHAPES") ?? "bare,proxy-like").split(",") as Shape[];
-  for (const shape of shapes) {
-    const results = new Map<Mode, number[]>(modes.map((m) => [m, []]));
-    const cpu = new Map<Mode, number[]>(modes.map((m) => [m, []]));
-    const lost: string[] = [];
-    // Interleaved rounds, so drift (thermal, other load) hits every mode alike.
-    for (let round = 0; round < rounds; round++) {
-      for (const mode of modes) {
-        const { rps, counted, cpuUsPerRequest } = await measure(mode, shape);
-        results.get(mode)!.push(rps);
-        cpu.get(mode)!.push(cpuUsPerRequest);
-        if (counted && counted.counted !== counted.served) {
-          lost.push(`${mode}: served ${counted.served}, counted ${counted.counted}`);
-        }
-      }
-    }
-    const off = median(results.get("off") ?? [0]);
-    const offCpu = median(cpu.get("off") ?? [0]);
-    for (const mode of modes) {
-      const rps = median(results.get(mode)!);
-      const cpuUs = median(cpu.get(mode)!);
-      const cost = off > 0 ? ((1 - rps / off) * 100).toFixed(1) : "n/a";
-      const cpuCost = offCpu > 0 ? ((cpuUs / offCpu - 1) * 100).toFixed(1) : "n/a";
-      console.log(
-        `usage ${shape.padEnd(10)} ${mode.padEnd(6)} ${rps.toFixed(0).padStart(6)} req/s` +
-          ` ${cpuUs.toFixed(1).padStart(6)} us CPU/req` +
-          (mode === "off" ? "" : `  (vs off: throughput -${cost} %, server CPU +${cpuCost} %)`) +
-          `  [${results.get(mode)!.map((x) => x.toFixed(0)).join(", ")}]`,
-      );
-    }
-    if (lost.length > 0) console.log(`usage ${shape}: COUNT MISMATCH ${lost.join("; ")}`);
-    else console.log(`usage ${shape}: every served request was counted`);
-  }
+  const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} %`;
+  if (CONTROL) console.log(`usage analytics: A/A CONTROL RUN, analytics off in both modes`);
+  console.log(
+    `usage analytics: throughput on/off ${(onRps / offRps).toFixed(3)} (medians), ` +
+      `${pairedRps.toFixed(3)} (median of per-round pairs); Kleis CPU per request ` +
+      `${onCpu.toFixed(0)} vs ${offCpu.toFixed(0)} µs (${pct(onCpu / offCpu - 1)} medians, ` +
+      `${pct(pairedCpu - 1)} per-round pairs)`,
+  );
+  console.log(
+    mismatches.length === 0 && errors === 0
+      ? `usage analytics: events counted == requests served in every "on" round, none in "off"` +
+        ` (count complete ${lag < 50 ? "at once" : `${lag.toFixed(0)} ms`} after the settle)`
+      : `usage analytics: COUNT MISMATCH or errors: ${errors} errors; ` +
+        mismatches.map((r) => `${r.mode}: served ${r.load.requests}, counted ${r.counted}`)
+          .join("; "),
+  );
+  console.log(
+    `usage analytics, isolated: ${isolated.perEventUs.toFixed(1)} µs of CPU per event at ` +
+      `${rate} events/s = ${(isolated.perEventUs / offCpu * 100).toFixed(1)} % of Kleis's ` +
+      `${offCpu.toFixed(0)} µs per request with analytics off` +
+      (isolated.counted === isolated.events
+        ? ""
+        : ` (COUNT MISMATCH: ${isolated.events} events, ${isolated.counted} counted)`),
+  );
+  console.log(
+    `analytics cost: ${((1 - onRps / offRps) * 100).toFixed(1)} % of throughput ` +
+      `(on ${onRps.toFixed(0)} rps / off ${offRps.toFixed(0)} rps)`,
+  );
 }
 
 if (import.meta.main) {
-  if (Deno.args[0] === "serve") {
-    const [, mode, shape, port, kvPath] = Deno.args;
-    await serve(mode as Mode, shape as Shape, Number(port), kvPath!);
-  } else {
-    await run();
+  if (Deno.args.length > 0) {
+    console.error("usage: deno run --allow-all bench/usage_bench.ts");
+    Deno.exit(2);
   }
+  await run();
 }
