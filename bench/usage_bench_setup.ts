@@ -70,6 +70,8 @@ export async function isolatedAnalyticsCost(
   ms: number,
   pairs: number,
 ): Promise<IsolatedCost> {
+  const interval = Deno.env.get("USAGE_SEND_INTERVAL_MS");
+  if (interval) configureUsageSender({ minSendIntervalMs: Number(interval) });
   const dir = await Deno.makeTempDir({ prefix: "kleis-usage-iso-" });
   const kvPath = `${dir}/kv.sqlite3`;
   const kv = await Deno.openKv(kvPath);
