@@ -5,7 +5,9 @@
  * on Deno.serve with a file KV in a temporary directory.
  *
  * Also measured: a no-op route behind the same key middleware, which
- * isolates authentication + limits from whatever /v1/models itself does.
+ * isolates authentication + limits from whatever /v1/models itself does, and
+ * a no-op route inside the app behind its whole /v1/* chain (request id, key
+ * auth + limits, body limit), which isolates the model-list route itself.
  *
  * One Codex and one Claude account are stored (no backend is called: their
  * model lists come from the registry), so /v1/models answers a real list.
@@ -24,6 +26,7 @@ import { formatResult, type LoadResult, runLoad } from "./support.ts";
 const CONCURRENCY = 32;
 const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 5000);
 const WARMUP_MS = 1000;
+const ROUNDS = 5;
 
 export async function run(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "kleis-bench-" });
@@ -37,7 +40,10 @@ export async function run(): Promise<void> {
     log: createLogger(undefined, "warn"),
   });
   const app = createApp(deps);
-  // The same middleware in front of a route that does nothing else.
+  // A route that does nothing, behind the app's whole /v1/* chain (request id,
+  // key auth + limits, body limit): what /v1/models costs beyond it is the route's.
+  app.get("/v1/chain-noop", (c) => c.json({ ok: true }));
+  // The key middleware alone in front of a route that does nothing else.
   const bare = new Hono<AppEnv>();
   bare.use("/v1/*", apiKeyAuth(deps));
   bare.get("/v1/noop", (c) => c.json({ ok: true }));
@@ -71,21 +77,29 @@ export async function run(): Promise<void> {
     await load("warm-up healthz", "/healthz", undefined, WARMUP_MS);
     await load("warm-up models", "/v1/models", withKey, WARMUP_MS);
     await load("warm-up noop", "/v1/noop", withKey, WARMUP_MS);
+    await load("warm-up chain noop", "/v1/chain-noop", withKey, WARMUP_MS);
 
-    // Interleave two halves so drift (CPU frequency, GC) hits all routes alike.
-    const halves: LoadResult[][] = [];
-    for (let round = 0; round < 2; round++) {
-      halves.push([
-        await load("GET /healthz", "/healthz", undefined, DURATION_MS / 2),
-        await load("GET /v1/models (key+rpm)", "/v1/models", withKey, DURATION_MS / 2),
-        await load("GET /v1/noop (key+rpm only)", "/v1/noop", withKey, DURATION_MS / 2),
-      ]);
+    // Interleave ROUNDS slices, rotating the order, so drift (CPU frequency, GC,
+    // other work on the machine) hits all routes alike.
+    const routes: [string, string, RequestInit | undefined][] = [
+      ["GET /healthz", "/healthz", undefined],
+      ["GET /v1/models (key+rpm)", "/v1/models", withKey],
+      ["GET /v1/noop (key+rpm only)", "/v1/noop", withKey],
+      ["GET /v1/chain-noop (app)", "/v1/chain-noop", withKey],
+    ];
+    const slices: LoadResult[][] = routes.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < routes.length; k++) {
+        const i = (round + k) % routes.length;
+        const [label, path, init] = routes[i]!;
+        slices[i]!.push(await load(label, path, init, DURATION_MS / ROUNDS));
+      }
     }
-    const [health, models, noop] = halves[0]!.map((first, i) => merge(first, halves[1]![i]!));
+    const [health, models, noop, chain] = slices.map((s) => s.reduce(merge));
 
     console.log(`\n== auth bench: ${CONCURRENCY} clients, ${DURATION_MS} ms per route ==`);
-    for (const r of [health!, models!, noop!]) console.log(formatResult(r));
-    for (const r of [models!, noop!]) {
+    for (const r of [health!, models!, noop!, chain!]) console.log(formatResult(r));
+    for (const r of [models!, noop!, chain!]) {
       const ratio = r.rps / health!.rps;
       const delta = r.p50Ms - health!.p50Ms;
       const verdict = ratio >= 0.9 && delta <= 0.3 ? "meets" : "misses";
@@ -105,14 +119,18 @@ export async function run(): Promise<void> {
   }
 }
 
-/** Two halves of one route's measurement: totals add, percentiles are averaged. */
+/**
+ * Two slices of one route's measurement (either may already be merged):
+ * requests and time add (rps = all requests / all time), p50 and the means
+ * are weighted by requests, p99 is the worse.
+ */
 function merge(a: LoadResult, b: LoadResult): LoadResult {
   const requests = a.requests + b.requests;
   return {
     label: a.label,
     requests,
     errors: a.errors + b.errors,
-    rps: (a.rps + b.rps) / 2,
+    rps: requests / (a.requests / a.rps + b.requests / b.rps),
     p50Ms: (a.p50Ms * a.requests + b.p50Ms * b.requests) / requests,
     p99Ms: Math.max(a.p99Ms, b.p99Ms),
     meanMs: (a.meanMs * a.requests + b.meanMs * b.requests) / requests,

@@ -34,6 +34,8 @@ export interface ProviderAccounts {
   primaryId: string | undefined;
 }
 
+export type AllAccounts = Readonly<Record<ProviderId, ProviderAccounts>>;
+
 interface Entry {
   value: ProviderAccounts;
   at: number;
@@ -57,14 +59,19 @@ export class AccountCache {
     return this.#invalidations + localCommits();
   }
 
-  async get(provider: ProviderId): Promise<ProviderAccounts> {
-    const now = this.deps.now();
-    const generation = this.#generation();
+  /** The cached value when still valid (see the file comment), else undefined. */
+  #fresh(provider: ProviderId, generation: number, now: number): ProviderAccounts | undefined {
     const cached = this.#entries.get(provider);
-    if (
-      cached && cached.generation === generation && now >= cached.at &&
-      now - cached.at < this.ttlMs
-    ) return cached.value;
+    return cached && cached.generation === generation && now >= cached.at &&
+        now - cached.at < this.ttlMs
+      ? cached.value
+      : undefined;
+  }
+
+  async get(provider: ProviderId): Promise<ProviderAccounts> {
+    const generation = this.#generation();
+    const fresh = this.#fresh(provider, generation, this.deps.now());
+    if (fresh) return fresh;
     let loading = this.#loading.get(provider);
     // A load begun before an invalidate may have read the old state: do not join it.
     if (!loading || loading.generation !== generation) {
@@ -77,13 +84,23 @@ export class AccountCache {
     return await loading.promise;
   }
 
-  /** Every provider's accounts, in PROVIDER_IDS order. */
-  async all(): Promise<Record<ProviderId, ProviderAccounts>> {
-    const values = await Promise.all(PROVIDER_IDS.map((p) => this.get(p)));
-    return Object.fromEntries(PROVIDER_IDS.map((p, i) => [p, values[i]!])) as Record<
-      ProviderId,
-      ProviderAccounts
-    >;
+  /** Every provider's accounts (the same object while no provider's list changes). */
+  async all(): Promise<AllAccounts> {
+    const generation = this.#generation();
+    const now = this.deps.now();
+    const values = PROVIDER_IDS.map((p) => this.#fresh(p, generation, now));
+    // The request path: everything cached, no promise per provider.
+    if (values.every((v) => v !== undefined)) return this.#combined(values);
+    return this.#combined(await Promise.all(PROVIDER_IDS.map((p) => this.get(p))));
+  }
+
+  #all?: AllAccounts;
+  #combined(values: ProviderAccounts[]): AllAccounts {
+    const last = this.#all;
+    if (last && PROVIDER_IDS.every((p, i) => last[p] === values[i])) return last;
+    return this.#all = Object.fromEntries(
+      PROVIDER_IDS.map((p, i) => [p, values[i]!]),
+    ) as AllAccounts;
   }
 
   /** Forgets every cached list: the next read goes to KV. */

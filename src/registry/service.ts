@@ -12,7 +12,6 @@
 import type { Deps } from "../deps.ts";
 import type { ApiKeyRecord } from "../keys/types.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../keys/scopes.ts";
-import type { ProviderId } from "../providers/ids.ts";
 import { sharedAccountCache } from "../accounts/account_cache.ts";
 import type { AccountRecord } from "../accounts/types.ts";
 import { copilotModelsForAccount } from "./copilot_models.ts";
@@ -37,14 +36,9 @@ type RegistryDeps = Pick<
   "kv" | "config" | "fetch" | "now" | "random" | "log" | "sealingKey"
 >;
 
-/** Enabled accounts of a provider, narrowed to the key's pinned account where it has one. */
-function eligibleAccounts(
-  accounts: readonly AccountRecord[],
-  provider: ProviderId,
-  key: KeyScope | undefined,
-): AccountRecord[] {
-  const pinned = key?.accounts?.[provider];
-  return accounts.filter((a) => a.enabled && (pinned === undefined || a.id === pinned));
+/** Whether an account may serve the key: enabled, and the key's pinned one where it has one. */
+function eligible(account: AccountRecord, pinned: string | undefined): boolean {
+  return account.enabled && (pinned === undefined || account.id === pinned);
 }
 
 /**
@@ -58,8 +52,11 @@ interface RegistryOffers {
   claude: OfferedModel[];
   copilotFallback: OfferedModel[];
   copilotLive: Map<string, { lists: (readonly unknown[] | undefined)[]; offer: OfferedModel[] }>;
-  /** Final lists by offer arrays and model patterns (see listOf). */
-  lists: Map<string, readonly OfferedModel[]>;
+  /** Final lists by model patterns, then by offer arrays (see listOf). */
+  lists: Map<
+    string,
+    { parts: readonly (readonly OfferedModel[])[]; models: readonly OfferedModel[] }[]
+  >;
 }
 /** Distinct account sets are few (all enabled, plus each pinned one); bound them anyway. */
 const MAX_COPILOT_SETS = 64;
@@ -105,11 +102,10 @@ async function copilotOffer(
   return offer;
 }
 
-/** Codex, Claude, Copilot: the order /v1/models and /api.json list them in. */
-const LISTING_ORDER: readonly ProviderId[] = ["codex", "claude", "copilot"];
 const NONE: readonly OfferedModel[] = Object.freeze([]);
-/** Distinct model-pattern sets are few (one per key configuration); bound them anyway. */
-const MAX_LISTS = 256;
+/** Distinct pattern sets and offer combinations are few (one per key set-up); bound them anyway. */
+const MAX_PATTERNS = 256;
+const MAX_LISTS_PER_PATTERNS = 16;
 
 /**
  * The models a scope gets from the per-provider offers: the same array while
@@ -122,26 +118,20 @@ function listOf(
   key: KeyScope | undefined,
 ): readonly OfferedModel[] {
   const patterns = key?.models === undefined ? "*" : `=${key.models.join("\n")}`;
-  const memoKey = `${parts.map(partId).join(",")}|${patterns}`;
-  const memo = offers.lists.get(memoKey);
-  if (memo) return memo;
+  let memos = offers.lists.get(patterns);
+  const memo = memos?.find((m) => m.parts.every((part, i) => part === parts[i]));
+  if (memo) return memo.models;
   const all = parts.flat();
   // Providers are already narrowed; only model patterns are left to check.
   const models = Object.freeze(
     key?.models === undefined ? all : all.filter((m) => keyAllowsModel(key, m.provider, m.id)),
   );
-  if (offers.lists.size >= MAX_LISTS) offers.lists.clear();
-  offers.lists.set(memoKey, models);
+  if (!memos || memos.length >= MAX_LISTS_PER_PATTERNS) {
+    if (offers.lists.size >= MAX_PATTERNS) offers.lists.clear();
+    offers.lists.set(patterns, memos = []);
+  }
+  memos.push({ parts, models });
   return models;
-}
-
-const partIds = new WeakMap<readonly OfferedModel[], number>();
-let lastPartId = 0;
-/** A number naming one offer array (identity), for memo keys. */
-function partId(part: readonly OfferedModel[]): number {
-  let id = partIds.get(part);
-  if (id === undefined) partIds.set(part, id = ++lastPartId);
-  return id;
 }
 
 async function offeredModels(
@@ -151,15 +141,21 @@ async function offeredModels(
 ): Promise<readonly OfferedModel[]> {
   const offers = offersOf(registry);
   const accounts = await sharedAccountCache(deps).all();
-  const parts = await Promise.all(LISTING_ORDER.map(async (provider) => {
+  // Codex and Claude offer the same whichever of their accounts serves; only
+  // Copilot's offer depends on which accounts (their live lists).
+  const part = (provider: "codex" | "claude") => {
     if (key && !keyAllowsProvider(key, provider)) return NONE;
-    const eligible = eligibleAccounts(accounts[provider].accounts, provider, key);
-    if (eligible.length === 0) return NONE;
-    if (provider === "codex") return offers.codex;
-    if (provider === "claude") return offers.claude;
-    return await copilotOffer(deps, eligible, registry, offers);
-  }));
-  return listOf(offers, parts, key);
+    const pinned = key?.accounts?.[provider];
+    return accounts[provider].accounts.some((a) => eligible(a, pinned)) ? offers[provider] : NONE;
+  };
+  let copilot = NONE;
+  if (!key || keyAllowsProvider(key, "copilot")) {
+    const pinned = key?.accounts?.copilot;
+    const serving = accounts.copilot.accounts.filter((a) => eligible(a, pinned));
+    if (serving.length > 0) copilot = await copilotOffer(deps, serving, registry, offers);
+  }
+  // Codex, Claude, Copilot: the order /v1/models and /api.json list them in.
+  return listOf(offers, [part("codex"), part("claude"), copilot], key);
 }
 
 /**
