@@ -68,10 +68,12 @@ export interface Watch {
 }
 
 /**
- * One interval timer for every watch with the same period, running only
- * while a watch is registered. A timer per open stream (or per request)
- * costs a timer object, its closure and a timer-heap update for each; the
- * shared one costs a Set entry.
+ * One interval timer for every watch with the same period. A timer per open
+ * stream (or per request) costs a timer object, its closure and a timer-heap
+ * update for each; the shared one costs a Set entry. The timer stops on the
+ * first tick that finds no watch (not at once, so that requests in a row do
+ * not start and stop it each time) and is unref'd: it never keeps a process
+ * alive on its own.
  */
 class Ticker {
   readonly #watches = new Set<Watch>();
@@ -81,15 +83,22 @@ class Ticker {
 
   add(watch: Watch): void {
     this.#watches.add(watch);
-    this.#timer ??= setInterval(() => {
-      for (const w of this.#watches) w.check();
-    }, this.periodMs);
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.#tick(), this.periodMs);
+    Deno.unrefTimer(this.#timer as unknown as number);
   }
 
   delete(watch: Watch): void {
-    if (!this.#watches.delete(watch) || this.#watches.size > 0) return;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#watches.delete(watch);
+  }
+
+  #tick(): void {
+    if (this.#watches.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    for (const w of this.#watches) w.check();
   }
 }
 
