@@ -12,6 +12,7 @@ import { createDeps } from "./src/deps.ts";
 import { createApp } from "./src/app.ts";
 import { startBackgroundWork } from "./src/jobs/background.ts";
 import { flushUsage } from "./src/usage/record.ts";
+import { openKv } from "./src/kv/open.ts";
 
 const env = Deno.env.toObject();
 const onDeploy = Boolean(env.DENO_DEPLOYMENT_ID);
@@ -35,7 +36,7 @@ if (config.kvPath && !config.kvPath.startsWith("http") && config.kvPath !== ":me
   const dir = config.kvPath.slice(0, config.kvPath.lastIndexOf("/"));
   if (dir) await Deno.mkdir(dir, { recursive: true });
 }
-const kv = await Deno.openKv(config.kvPath);
+const kv = await openKv(config.kvPath);
 const deps = await createDeps(kv, config);
 const app = createApp(deps);
 startBackgroundWork(deps);

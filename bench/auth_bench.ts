@@ -22,6 +22,7 @@ import { apiKeyAuth } from "../src/auth/api_key_auth.ts";
 import { createApiKey } from "../src/keys/service.ts";
 import { saveLogin } from "../src/accounts/repository.ts";
 import { formatResult, type LoadResult, runLoad } from "./support.ts";
+import { openKv } from "../src/kv/open.ts";
 
 const CONCURRENCY = 32;
 const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 5000);
@@ -30,7 +31,7 @@ const ROUNDS = 5;
 
 export async function run(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "kleis-bench-" });
-  const kv = await Deno.openKv(`${dir}/kleis.db`);
+  const kv = await openKv(`${dir}/kleis.db`);
   // models.dev on a closed local port: the registry falls back to its bundled copy at once.
   const config = testConfig({
     kvPath: `${dir}/kleis.db`,

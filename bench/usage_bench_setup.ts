@@ -33,6 +33,7 @@ import { queryUsage } from "../src/usage/query.ts";
 import { configureUsageSender, flushUsage, recordUsage } from "../src/usage/record.ts";
 import type { UsageEvent } from "../src/usage/types.ts";
 import { startAllFakes } from "../tests/fakes/mod.ts";
+import { openKv } from "../src/kv/open.ts";
 
 export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijklmnop";
 const ENCRYPTION_KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
@@ -74,7 +75,7 @@ export async function isolatedAnalyticsCost(
   if (interval) configureUsageSender({ minSendIntervalMs: Number(interval) });
   const dir = await Deno.makeTempDir({ prefix: "kleis-usage-iso-" });
   const kvPath = `${dir}/kv.sqlite3`;
-  const kv = await Deno.openKv(kvPath);
+  const kv = await openKv(kvPath);
   const deps = await createDeps(kv, testConfig({ kvPath }), {
     log: createLogger(undefined, "error"),
   });
@@ -147,7 +148,7 @@ async function serveProxy(kvPath: string): Promise<void> {
   // To compare send intervals (the sender's main cost knob) without editing record.ts.
   const interval = Deno.env.get("USAGE_SEND_INTERVAL_MS");
   if (interval) configureUsageSender({ minSendIntervalMs: Number(interval) });
-  const kv = await Deno.openKv(kvPath);
+  const kv = await openKv(kvPath);
   const config = loadConfig({ ...fakesEnv.env, KLEIS_KV_PATH: kvPath }, {
     adminToken: ADMIN_TOKEN,
     encryptionKey: ENCRYPTION_KEY,

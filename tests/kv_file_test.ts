@@ -3,6 +3,7 @@ import { testDeps } from "./support/test_deps.ts";
 import { createApp } from "../src/app.ts";
 import { hashKeySecret } from "../src/keys/secret.ts";
 import { adminCall, callWithKey, createKey, fromAddress } from "./keys/helpers.ts";
+import { openKv } from "../src/kv/open.ts";
 
 /** Every byte KV keeps on disk for a database file: the file and its -wal and -shm companions. */
 async function databaseBytes(path: string): Promise<Uint8Array[]> {
@@ -34,7 +35,7 @@ Deno.test("the KV file on disk holds neither an API key secret nor the admin tok
   const secrets: string[] = [];
   let keyId = "";
   {
-    const kv = await Deno.openKv(path);
+    const kv = await openKv(path);
     await using deps = await testDeps({ kv });
     const app = createApp(deps);
     // Everything that touches keys and the admin token: create, use, rotate, wrong tokens.

@@ -10,22 +10,13 @@ export function localCommits(): number {
 }
 
 /**
- * Commits an atomic operation, treating SQLite's "database is locked" (two
- * processes on one local KV file racing for the write lock) as a failed
- * check: every caller already re-reads and retries a failed commit.
+ * Commits an atomic operation and counts the successes. (A local KV file's
+ * "database is locked" is retried below this, by src/kv/open.ts.)
  */
 export async function commit(
   op: Deno.AtomicOperation,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
-  try {
-    const result = await op.commit();
-    if (result.ok) committed++;
-    return result;
-  } catch (error) {
-    if (error instanceof Error && /database is locked|busy/i.test(error.message)) {
-      await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 8));
-      return { ok: false };
-    }
-    throw error;
-  }
+  const result = await op.commit();
+  if (result.ok) committed++;
+  return result;
 }

@@ -11,6 +11,7 @@ import { memoryLogger } from "../../src/log.ts";
 import { base64Decode } from "../../src/crypto.ts";
 import { loadTokens } from "../../src/accounts/repository.ts";
 import { allTokens, assertNoTokenAtRest } from "./at_rest.ts";
+import { openKv } from "../../src/kv/open.ts";
 
 async function admin(url: string, token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}/admin${path}`, {
@@ -68,7 +69,7 @@ Deno.test({
       assert.notEqual(fakes.world.codex.refresh.get(issued.refresh_token)!.usedAt, null);
 
       // The stored refresh token is the newest one and still unused at the provider.
-      const kv = await Deno.openKv(first.kvPath);
+      const kv = await openKv(first.kvPath);
       try {
         const deps = await createDeps(
           kv,

@@ -3,11 +3,12 @@ import { accountsEnv, fixture } from "./helpers.ts";
 import { allTokens, assertNoTokenAtRest } from "./at_rest.ts";
 import { refreshTokens } from "../../src/accounts/refresh.ts";
 import { listAccounts } from "../../src/accounts/repository.ts";
+import { openKv } from "../../src/kv/open.ts";
 
 Deno.test("the KV file never holds an access or refresh token in clear", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kleis-rest-" });
   const path = `${dir}/kleis.db`;
-  const kv = await Deno.openKv(path);
+  const kv = await openKv(path);
   try {
     await using env = await accountsEnv({ kv });
     for (
@@ -52,7 +53,7 @@ Deno.test("the KV file never holds an access or refresh token in clear", async (
 
 Deno.test("assertNoTokenAtRest() finds a token stored in clear (the check can fail)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kleis-rest-probe-" });
-  const kv = await Deno.openKv(`${dir}/kleis.db`);
+  const kv = await openKv(`${dir}/kleis.db`);
   try {
     const token = "rt_probe_0123456789abcdefghijklmnopqrstuv";
     await kv.set(["probe"], { token });

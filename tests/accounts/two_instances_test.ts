@@ -5,6 +5,7 @@ import { FAST_TUNING, upstreamOf } from "./helpers.ts";
 import { getUpstreamCredentials } from "../../src/accounts/credentials.ts";
 import { getAccount, listAccounts, loadTokens, saveLogin } from "../../src/accounts/repository.ts";
 import { runRefreshSweep } from "../../src/jobs/refresh_sweep.ts";
+import { openKv } from "../../src/kv/open.ts";
 
 Deno.test("two instances on one KV file, one sweeping and one serving, refresh each account once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kleis-two-" });
@@ -12,8 +13,8 @@ Deno.test("two instances on one KV file, one sweeping and one serving, refresh e
   const fakes = await startAllFakes();
   const clock = testClock();
   fakes.world.now = clock.now;
-  const kvA = await Deno.openKv(path);
-  const kvB = await Deno.openKv(path);
+  const kvA = await openKv(path);
+  const kvB = await openKv(path);
   try {
     const config = { upstream: upstreamOf(fakes) };
     const sweeper = Object.assign(await testDeps({ kv: kvA, clock, config }), {

@@ -6,6 +6,7 @@ import { acquireKeyLimits, SLOT_TTL_MS } from "../../src/keys/limits.ts";
 import { getApiKey } from "../../src/keys/repository.ts";
 import { blockSize } from "../../src/keys/limiter.ts";
 import { callWithKey, createKey } from "./helpers.ts";
+import { openKv } from "../../src/kv/open.ts";
 
 const statuses = (responses: Response[]) => responses.map((r) => r.status);
 const count = (list: number[], status: number) => list.filter((s) => s === status).length;
@@ -116,8 +117,8 @@ Deno.test("concurrent: 2 admits exactly 2 of 50 simultaneous requests until a bo
 Deno.test("limits stay exact across two instances sharing one KV file", async (t) => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/kleis.db`;
-  const kvA = await Deno.openKv(path);
-  const kvB = await Deno.openKv(path);
+  const kvA = await openKv(path);
+  const kvB = await openKv(path);
   try {
     await using a = await testDeps({ kv: kvA });
     await using b = await testDeps({ kv: kvB, clock: a.clock });

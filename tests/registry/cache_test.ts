@@ -13,6 +13,7 @@ import { modelsDevRegistry } from "../fakes/models_dev.ts";
 import { testClock, testDeps } from "../support/test_deps.ts";
 import { ACCOUNT_CACHE_TTL_MS } from "../../src/accounts/account_cache.ts";
 import { addAccount, cacheModelsDev, copilotAt } from "./support.ts";
+import { openKv } from "../../src/kv/open.ts";
 
 const offline = () => Promise.reject(new TypeError("offline"));
 
@@ -91,8 +92,8 @@ Deno.test("the model lists read no KV per request once warm", async (t) => {
 
 Deno.test("what this process writes is used at once, another instance's within a second", async (t) => {
   const dir = await Deno.makeTempDir();
-  const kvA = await Deno.openKv(`${dir}/kleis.db`);
-  const kvB = await Deno.openKv(`${dir}/kleis.db`);
+  const kvA = await openKv(`${dir}/kleis.db`);
+  const kvB = await openKv(`${dir}/kleis.db`);
   try {
     const clock = testClock();
     await using a = await testDeps({ kv: kvA, clock, fetch: offline });

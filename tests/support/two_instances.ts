@@ -6,6 +6,7 @@
  */
 import { createApp } from "../../src/app.ts";
 import { type TestDeps, testDeps } from "./test_deps.ts";
+import { openKv } from "../../src/kv/open.ts";
 
 export interface TwoInstances {
   a: TestDeps;
@@ -17,8 +18,8 @@ export interface TwoInstances {
 
 export async function twoInstances(): Promise<TwoInstances> {
   const dir = await Deno.makeTempDir();
-  const kvA = await Deno.openKv(`${dir}/kleis.db`);
-  const kvB = await Deno.openKv(`${dir}/kleis.db`);
+  const kvA = await openKv(`${dir}/kleis.db`);
+  const kvB = await openKv(`${dir}/kleis.db`);
   const a = await testDeps({ kv: kvA });
   const b = await testDeps({ kv: kvB, clock: a.clock });
   return {
