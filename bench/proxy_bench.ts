@@ -20,8 +20,9 @@ import { createLogger } from "../src/log.ts";
 import { createApp } from "../src/app.ts";
 import { saveLogin } from "../src/accounts/repository.ts";
 import { createApiKey } from "../src/keys/service.ts";
-import { flushUsage } from "../src/usage/record.ts";
+import { configureUsageSender, flushUsage } from "../src/usage/record.ts";
 import { percentile } from "./support.ts";
+import { openKv } from "../src/kv/open.ts";
 
 const CONCURRENCY = 32;
 const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 4000);
@@ -39,7 +40,7 @@ interface Proc {
   stop(): Promise<void>;
 }
 
-async function spawn(args: string[], env: Record<string, string> = {}): Promise<Proc> {
+export async function spawn(args: string[], env: Record<string, string> = {}): Promise<Proc> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", ...args],
     env,
@@ -77,13 +78,18 @@ function freePort(): number {
   return port;
 }
 
-async function startKleis(kvPath: string, backendUrl: string): Promise<Proc> {
+export async function startKleis(
+  kvPath: string,
+  backendUrl: string,
+  extraArgs: string[] = [],
+): Promise<Proc> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-all",
       ...(KLEIS_V8_FLAGS ? [`--v8-flags=${KLEIS_V8_FLAGS}`] : []),
+      ...extraArgs,
       MAIN,
     ],
     env: {
@@ -121,8 +127,8 @@ async function startKleis(kvPath: string, backendUrl: string): Promise<Proc> {
 }
 
 /** Seeds a KV file with one Copilot account and one key; returns the key's secret. */
-async function seed(kvPath: string, backendUrl: string, kv?: Deno.Kv): Promise<string> {
-  const own = kv ?? await Deno.openKv(kvPath);
+export async function seed(kvPath: string, backendUrl: string, kv?: Deno.Kv): Promise<string> {
+  const own = kv ?? await openKv(kvPath);
   const config = loadConfig({ KLEIS_KV_PATH: kvPath, KLEIS_UPSTREAM_COPILOT: backendUrl }, {
     adminToken: ADMIN_TOKEN,
     encryptionKey: ENCRYPTION_KEY,
@@ -151,7 +157,7 @@ interface Figures {
   ttfb99: number;
 }
 
-async function load(
+export async function load(
   label: string,
   url: string,
   headers: Record<string, string>,
@@ -234,14 +240,22 @@ function row(r: Figures): string {
   } ms  ttfb p50 ${f(r.ttfb50)} ms  p99 ${f(r.ttfb99)} ms  (${r.requests} req, ${r.errors} errors)`;
 }
 
-async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
+/** CPU time (user + system, all threads) a process has used so far, in ms. */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat (12 and 13 after the name).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+export async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
 }
 
 /** Opens `count` streams through Kleis that the backend keeps open; returns a closer. */
-async function openStreams(url: string, secret: string, count: number) {
+export async function openStreams(url: string, secret: string, count: number) {
   const controllers: AbortController[] = [];
   const body = JSON.stringify({ model: "hold", stream: true, messages: [] });
   let opened = 0;
@@ -282,14 +296,28 @@ function countingKv(kv: Deno.Kv): { kv: Deno.Kv; writes: () => number } {
         };
       }
       if (prop === "atomic") {
+        // A proxy over the operation, never a patched `commit`: a KV wrapper
+        // below (src/kv/open.ts) may itself call `commit` on the operation.
         return () => {
           const op = target.atomic();
-          const commit = op.commit.bind(op);
-          op.commit = () => {
-            writes++;
-            return commit();
-          };
-          return op;
+          const counted: Deno.AtomicOperation = new Proxy(op, {
+            get(_, name) {
+              const member = Reflect.get(op, name, op);
+              if (name === "commit") {
+                return () => {
+                  writes++;
+                  return op.commit();
+                };
+              }
+              if (typeof member !== "function") return member;
+              // Builder calls (check, set, ...) return the operation: keep counting it.
+              return (...args: unknown[]) => {
+                const result = member.apply(op, args);
+                return result === op ? counted : result;
+              };
+            },
+          });
+          return counted;
         };
       }
       return value.bind(target);
@@ -298,10 +326,12 @@ function countingKv(kv: Deno.Kv): { kv: Deno.Kv; writes: () => number } {
   return { kv: wrapped, writes: () => writes };
 }
 
-async function kvWritesPerRequest(backendUrl: string): Promise<{ json: number; stream: number }> {
+export async function kvWritesPerRequest(
+  backendUrl: string,
+): Promise<{ json: number; stream: number }> {
   const dir = await Deno.makeTempDir({ prefix: "kleis-bench-kv-" });
   const path = `${dir}/kleis.db`;
-  const raw = await Deno.openKv(path);
+  const raw = await openKv(path);
   const counting = countingKv(raw);
   const secret = await seed(path, backendUrl, raw);
   const config = loadConfig({ KLEIS_KV_PATH: path, KLEIS_UPSTREAM_COPILOT: backendUrl }, {
@@ -310,6 +340,11 @@ async function kvWritesPerRequest(backendUrl: string): Promise<{ json: number; s
   });
   const deps = await createDeps(counting.kv, config, { log: createLogger(undefined, "error") });
   const app = createApp(deps);
+  // Each request's usage is sent on its own (as on an idle server): the
+  // worst case for writes per request, and flushUsage() need not wait out
+  // the sender's interval after every request. (This is the last step of the
+  // run; the Kleis process keeps its own default.)
+  configureUsageSender({ minSendIntervalMs: 0 });
   const measure = async (stream: boolean, n: number) => {
     // Warm the caches first, as a running instance has them warm.
     const send = async () => {
@@ -351,9 +386,24 @@ export async function run(): Promise<void> {
   try {
     const auth = { authorization: `Bearer ${secret}` };
     const targets = [
-      { label: "(a) backend direct", url: `${backend.url}/chat/completions`, headers: {} },
-      { label: "(b) bare pass-through", url: `${passthrough.url}/chat/completions`, headers: {} },
-      { label: "(c) Kleis", url: `${kleis.url}/copilot/v1/chat/completions`, headers: auth },
+      {
+        label: "(a) backend direct",
+        url: `${backend.url}/chat/completions`,
+        headers: {},
+        pid: backend.pid,
+      },
+      {
+        label: "(b) bare pass-through",
+        url: `${passthrough.url}/chat/completions`,
+        headers: {},
+        pid: passthrough.pid,
+      },
+      {
+        label: "(c) Kleis",
+        url: `${kleis.url}/copilot/v1/chat/completions`,
+        headers: auth,
+        pid: kleis.pid,
+      },
     ];
 
     // Memory first, on fresh processes: Kleis, and (b) for reference.
@@ -375,10 +425,15 @@ export async function run(): Promise<void> {
 
     for (const t of targets) await load(t.label, t.url, t.headers, false, 800);
     const results: Record<string, Figures[]> = {};
+    /** CPU µs the serving process used per case: steadier than rps on a shared machine. */
+    const cpu: Record<string, number> = {};
     for (const stream of [false, true]) {
       for (let round = 0; round < 2; round++) {
         for (const t of targets) {
+          const c0 = await cpuMs(t.pid);
           const r = await load(t.label, t.url, t.headers, stream, DURATION_MS / 2);
+          cpu[`${stream}:${t.label}`] = (cpu[`${stream}:${t.label}`] ?? 0) +
+            (await cpuMs(t.pid) - c0) * 1000;
           (results[`${stream}:${t.label}`] ??= []).push(r);
         }
       }
@@ -389,7 +444,11 @@ export async function run(): Promise<void> {
         const [x, y] = results[`${stream}:${t.label}`]!;
         return merge(x!, y!);
       });
-      for (const r of merged) console.log(row(r));
+      for (const r of merged) {
+        console.log(
+          `${row(r)}  ${f(cpu[`${stream}:${r.label}`]! / r.requests, 0)} µs CPU/req in the server`,
+        );
+      }
       const [, b, c] = merged as [Figures, Figures, Figures];
       console.log(
         `  Kleis vs (b): ${f(c.rps / b.rps)}x throughput (target ≥ 0.90), ` +
