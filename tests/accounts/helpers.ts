@@ -4,11 +4,10 @@ import { type TestDeps, testDeps } from "../support/test_deps.ts";
 import { createApp } from "../../src/app.ts";
 import type { UpstreamOrigins } from "../../src/config.ts";
 import type { RefreshDeps, RefreshTuning } from "../../src/accounts/refresh.ts";
-
-export const FIXTURES = "/work/shared/fixtures/credentials";
+import { credentialFixture } from "../support/fixtures.ts";
 
 export async function fixture(name: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await Deno.readTextFile(`${FIXTURES}/${name}`));
+  return JSON.parse(await Deno.readTextFile(credentialFixture(name)));
 }
 
 export function upstreamOf(fakes: AllFakes): UpstreamOrigins {

@@ -14,11 +14,11 @@ import {
   chromiumAvailable,
   launchBrowser,
 } from "../support/browser.ts";
+import { credentialFixture } from "../support/fixtures.ts";
 
 const XSS_LABEL = "<img src=x onerror=alert(1)>";
-const FIXTURES = new URL("../../../shared/fixtures/credentials/", import.meta.url);
-const HOSTS_FIXTURE = new URL("copilot-hosts.json", FIXTURES);
-const CODEX_FIXTURE = new URL("codex-auth.json", FIXTURES);
+const HOSTS_FIXTURE = credentialFixture("copilot-hosts.json");
+const CODEX_FIXTURE = credentialFixture("codex-auth.json");
 
 /** A datetime-local value two hours ahead, computed in the browser's time zone. */
 const IN_TWO_HOURS = `(() => {
