@@ -23,26 +23,20 @@ export interface KleisProcess {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 export async function startKleis(
   options: { env?: Record<string, string>; kvPath?: string; dir?: string } = {},
 ): Promise<KleisProcess> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "kleis-e2e-" });
   const kvPath = options.kvPath ?? `${dir}/kleis.db`;
-  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--unstable-kv", "--unstable-cron", MAIN],
     env: {
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       KLEIS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       KLEIS_KV_PATH: kvPath,
-      PORT: String(port),
+      // Port 0: the system picks a free port and Kleis prints it, so
+      // parallel tests never race for one.
+      PORT: "0",
       HOSTNAME: "127.0.0.1",
       ...options.env,
     },
@@ -56,7 +50,7 @@ export async function startKleis(
     for await (const chunk of stream) output += decoder.decode(chunk, { stream: true });
   };
   const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  const url = `http://127.0.0.1:${port}`;
+  let url = "";
 
   let exited = false;
   const status = child.status.then((s) => {
@@ -66,12 +60,15 @@ export async function startKleis(
   const deadline = Date.now() + 15_000;
   while (true) {
     if (exited) throw new Error(`Kleis exited during start-up:\n${output}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch {
-      // not listening yet
+    url ||= output.match(/Kleis listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1] ?? "";
+    if (url) {
+      try {
+        const res = await fetch(`${url}/healthz`);
+        await res.body?.cancel();
+        if (res.ok) break;
+      } catch {
+        // not answering yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
