@@ -87,3 +87,61 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+/**
+ * CPU time (user + system, every thread) a process has used so far, in µs,
+ * from fields 14 and 15 of /proc/<pid>/stat (clock ticks of 1/100 s, the
+ * Linux USER_HZ).
+ */
+export async function processCpuUs(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+export interface KleisProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs main.ts in its own process with `env` (over this process's
+ * environment), PORT=0 and HOSTNAME=127.0.0.1, and resolves once it prints
+ * "Kleis listening on http://127.0.0.1:PORT". Its stdout keeps being drained
+ * so it never blocks on a full pipe; its stderr is this process's.
+ */
+export async function spawnKleisMain(env: Record<string, string>): Promise<KleisProcess> {
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", main],
+    env: { ...env, PORT: "0", HOSTNAME: "127.0.0.1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  let match: RegExpExecArray | null = null;
+  while (!(match = /Kleis listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out))) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await child.status;
+      throw new Error(`main.ts exited before listening: ${out}`);
+    }
+    out += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  return {
+    url: match[1]!,
+    pid: child.pid,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+}
