@@ -133,8 +133,3 @@ export function sharedAccountCache(deps: Pick<Deps, "kv" | "now">): AccountCache
   if (!cache) shared.set(deps.kv, cache = new AccountCache({ kv: deps.kv, now: deps.now }));
   return cache;
 }
-
-/** Drops this instance's cached accounts for `kv` (after a write made here). */
-export function invalidateAccountCache(kv: Deno.Kv): void {
-  shared.get(kv)?.invalidate();
-}

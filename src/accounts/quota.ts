@@ -3,14 +3,14 @@
  * normalised to windows (usedFraction 0..1, resetsAt ms), plus the last
  * headroom the proxy recorded from backend headers (keys.accountQuota).
  */
-import { KleisError, notFound } from "../errors.ts";
+import { KleisError } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 import type { ProviderId } from "../providers/ids.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { QuotaWindow } from "../providers/account_types.ts";
 import { ProviderAuthError } from "../providers/shared/errors.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
-import { getAccount } from "./repository.ts";
+import { requireAccount } from "./repository.ts";
 import type { QuotaHeadroom } from "./status.ts";
 
 export interface QuotaAnswer {
@@ -22,8 +22,7 @@ export interface QuotaAnswer {
 }
 
 export async function getAccountQuota(deps: RefreshDeps, accountId: string): Promise<QuotaAnswer> {
-  const account = await getAccount(deps.kv, accountId);
-  if (!account) throw notFound(`Account ${accountId}`);
+  const account = await requireAccount(deps.kv, accountId);
   const tokens = await refreshTokens(deps, accountId, { actor: "admin" });
   let live;
   try {

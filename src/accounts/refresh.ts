@@ -83,13 +83,6 @@ function tuning(deps: RefreshDeps): RefreshTuning {
   return { ...DEFAULT_REFRESH_TUNING, ...deps.refreshTuning };
 }
 
-/** True while some instance holds a live refresh lease for the account. */
-export async function refreshInProgress(deps: Deps, accountId: string): Promise<boolean> {
-  if (inflight.get(deps.kv)?.has(accountId)) return true;
-  const lease = await deps.kv.get<RefreshLease>(keys.refreshLease(accountId));
-  return lease.value !== null && lease.value.deadline > deps.now();
-}
-
 /**
  * Returns tokens that are fresh enough (refreshing them if the adapter says
  * so, or when forced). Concurrent callers share the one refresh.

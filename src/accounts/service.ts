@@ -1,8 +1,7 @@
 /** Admin-facing account operations that combine the store, the refresh path and the view. */
-import { notFound } from "../errors.ts";
 import { PROVIDER_IDS } from "../providers/ids.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
-import { getAccount, getPrimaryAccountId, listAccounts } from "./repository.ts";
+import { getPrimaryAccountId, listAccounts, requireAccount } from "./repository.ts";
 import { type AdminAccountView, adminAccountView } from "./status.ts";
 
 export async function listAccountViews(deps: RefreshDeps): Promise<AdminAccountView[]> {
@@ -15,14 +14,12 @@ export async function listAccountViews(deps: RefreshDeps): Promise<AdminAccountV
 }
 
 export async function accountView(deps: RefreshDeps, id: string): Promise<AdminAccountView> {
-  const account = await getAccount(deps.kv, id);
-  if (!account) throw notFound(`Account ${id}`);
-  return await adminAccountView(deps, account);
+  return await adminAccountView(deps, await requireAccount(deps.kv, id));
 }
 
 /** POST /admin/accounts/:id/refresh: forced, 409 while another refresh of it runs. */
 export async function refreshAccountNow(deps: RefreshDeps, id: string): Promise<AdminAccountView> {
-  if (!(await getAccount(deps.kv, id))) throw notFound(`Account ${id}`);
+  await requireAccount(deps.kv, id);
   await refreshTokens(deps, id, { force: true, failIfBusy: true, actor: "admin" });
   return await accountView(deps, id);
 }

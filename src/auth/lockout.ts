@@ -51,10 +51,6 @@ export function throwLockedOut(scope: LockoutScope): never {
   throw tooManyRequests("locked_out", MESSAGES[scope], LOCKOUT_DURATION_MS / 1000);
 }
 
-export async function getLockout(kv: Deno.Kv, scope: LockoutScope, address: string) {
-  return (await kv.get<LockoutEntry>(keys.lockout(scope, address))).value;
-}
-
 /**
  * Counts one failure. Returns true when this failure started a lockout (the
  * audit entry for it is written in the same commit, so it is written once).

@@ -19,11 +19,6 @@ export async function listApiKeys(kv: Deno.Kv): Promise<ApiKeyRecord[]> {
   return out.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
 }
 
-/** The id a secret's SHA-256 hex points to (current or, during a rotation grace, previous). */
-export async function getApiKeyIdByHash(kv: Deno.Kv, hash: string): Promise<string | undefined> {
-  return (await kv.get<string>(keys.apiKeyByHash(hash))).value ?? undefined;
-}
-
 /**
  * The key a discovery token belongs to, whatever its state: callers decide
  * with isKeyUsable() (validity.ts) whether it may still be used.

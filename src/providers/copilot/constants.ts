@@ -8,8 +8,6 @@ export const USER_PATH = "/user";
 export const TOKEN_EXCHANGE_PATH = "/copilot_internal/v2/token";
 export const QUOTA_PATH = "/copilot_internal/user";
 export const QUOTA_API_VERSION = "2025-04-01";
-/** The VS Code app whose `ghu_` tokens editors store. */
-export const EDITOR_APP_ID = "Iv1.b507a08c87ecfe98";
 /** Headers the token exchange wants (it answers 400 without the editor ones). */
 export const EXCHANGE_HEADERS = {
   "Editor-Version": "vscode/1.107.0",
