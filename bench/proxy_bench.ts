@@ -21,7 +21,7 @@ import { createApp } from "../src/app.ts";
 import { saveLogin } from "../src/accounts/repository.ts";
 import { createApiKey } from "../src/keys/service.ts";
 import { configureUsageSender, flushUsage } from "../src/usage/record.ts";
-import { percentile } from "./support.ts";
+import { type KleisProcess as Proc, percentile, spawnDeno, spawnKleisMain } from "./support.ts";
 import { openKv } from "../src/kv/open.ts";
 
 const CONCURRENCY = 32;
@@ -32,98 +32,24 @@ const KLEIS_V8_FLAGS = Deno.env.get("BENCH_KLEIS_V8_FLAGS") ?? "";
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijklmnop";
 const ENCRYPTION_KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(3)));
 const SERVERS = new URL("./proxy_bench_servers.ts", import.meta.url).pathname;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-interface Proc {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
+/** Runs a bench server script; its first output line ends with its port. */
 export async function spawn(args: string[], env: Record<string, string> = {}): Promise<Proc> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", ...args],
-    env,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/\d+\s*$/m.test(out) || !out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${args.join(" ")} exited: ${out}`);
-    out += value;
-  }
-  const port = /(\d+)\s*$/m.exec(out.split("\n")[0]!)?.[1] ?? /:(\d+)/.exec(out)?.[1];
-  // Keep draining so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-    },
-  };
+  const child = await spawnDeno(args, env, /^[^\n]*?(\d+)\s*\n/);
+  return { url: `http://127.0.0.1:${child.ready[1]}`, pid: child.pid, stop: () => child.stop() };
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-export async function startKleis(
+export function startKleis(
   kvPath: string,
   backendUrl: string,
   extraArgs: string[] = [],
 ): Promise<Proc> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      ...(KLEIS_V8_FLAGS ? [`--v8-flags=${KLEIS_V8_FLAGS}`] : []),
-      ...extraArgs,
-      MAIN,
-    ],
-    env: {
-      ADMIN_TOKEN,
-      KLEIS_ENCRYPTION_KEY: ENCRYPTION_KEY,
-      KLEIS_KV_PATH: kvPath,
-      KLEIS_UPSTREAM_COPILOT: backendUrl,
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  while (true) {
-    try {
-      const res = await fetch(`${url}/healthz`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error("Kleis did not start.");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url,
-    pid: child.pid,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-    },
-  };
+  return spawnKleisMain({
+    ADMIN_TOKEN,
+    KLEIS_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    KLEIS_KV_PATH: kvPath,
+    KLEIS_UPSTREAM_COPILOT: backendUrl,
+  }, [...(KLEIS_V8_FLAGS ? [`--v8-flags=${KLEIS_V8_FLAGS}`] : []), ...extraArgs]);
 }
 
 /** Seeds a KV file with one Copilot account and one key; returns the key's secret. */

@@ -80,14 +80,6 @@ export function formatResult(r: LoadResult): string {
   } µs/req  (${r.requests} requests, ${r.errors} errors)`;
 }
 
-/** A free TCP port on the loopback interface. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /**
  * CPU time (user + system, every thread) a process has used so far, in µs,
  * from fields 14 and 15 of /proc/<pid>/stat (clock ticks of 1/100 s, the
@@ -100,34 +92,38 @@ export async function processCpuUs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-export interface KleisProcess {
-  url: string;
+export interface ChildProcess {
   pid: number;
-  stop(): Promise<void>;
+  /** What matched `ready` in the child's output. */
+  ready: RegExpExecArray;
+  stop(signal?: Deno.Signal): Promise<void>;
 }
 
 /**
- * Runs main.ts in its own process with `env` (over this process's
- * environment), PORT=0 and HOSTNAME=127.0.0.1, and resolves once it prints
- * "Kleis listening on http://127.0.0.1:PORT". Its stdout keeps being drained
- * so it never blocks on a full pipe; its stderr is this process's.
+ * Runs `deno run --allow-all ...args` with `env` (over this process's
+ * environment) and resolves once its stdout matches `ready`. Its stdout keeps
+ * being drained so it never blocks on a full pipe; its stderr is this
+ * process's.
  */
-export async function spawnKleisMain(env: Record<string, string>): Promise<KleisProcess> {
-  const main = new URL("../main.ts", import.meta.url).pathname;
+export async function spawnDeno(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", main],
-    env: { ...env, PORT: "0", HOSTNAME: "127.0.0.1" },
+    args: ["run", "--allow-all", ...args],
+    env,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   let match: RegExpExecArray | null = null;
-  while (!(match = /Kleis listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out))) {
+  while (!(match = ready.exec(out))) {
     const { value, done } = await reader.read();
     if (done) {
       await child.status;
-      throw new Error(`main.ts exited before listening: ${out}`);
+      throw new Error(`${args.join(" ")} exited before it was ready: ${out}`);
     }
     out += value;
   }
@@ -135,13 +131,37 @@ export async function spawnKleisMain(env: Record<string, string>): Promise<Kleis
     while (!(await reader.read()).done) { /* drain */ }
   })().catch(() => {});
   return {
-    url: match[1]!,
     pid: child.pid,
-    async stop() {
+    ready: match,
+    async stop(signal: Deno.Signal = "SIGTERM") {
       try {
-        child.kill("SIGTERM");
+        child.kill(signal);
       } catch { /* already gone */ }
       await child.status;
     },
   };
+}
+
+export interface KleisProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs main.ts in its own process with `env`, PORT=0 and HOSTNAME=127.0.0.1
+ * (and any extra Deno flags), and resolves once it prints
+ * "Kleis listening on http://127.0.0.1:PORT".
+ */
+export async function spawnKleisMain(
+  env: Record<string, string>,
+  denoFlags: string[] = [],
+): Promise<KleisProcess> {
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const child = await spawnDeno(
+    [...denoFlags, main],
+    { ...env, PORT: "0", HOSTNAME: "127.0.0.1" },
+    /Kleis listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  return { url: child.ready[1]!, pid: child.pid, stop: () => child.stop() };
 }

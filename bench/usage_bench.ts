@@ -26,7 +26,7 @@
  * (pairs, 5), USAGE_BENCH_CONTROL=1 (A/A), USAGE_SEND_INTERVAL_MS (the
  * sender's interval in the Kleis process).
  */
-import { formatResult, type LoadResult, runLoad } from "./support.ts";
+import { formatResult, type LoadResult, runLoad, spawnDeno } from "./support.ts";
 import {
   type FakesReady,
   isolatedAnalyticsCost,
@@ -57,32 +57,11 @@ interface Child {
 
 /** Runs a setup role as its own process and waits for its one-line JSON "ready". */
 async function spawn(args: string[], env: Record<string, string> = {}): Promise<Child> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", SETUP, ...args],
-    env,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`usage_bench_setup.ts ${args[0]} exited before it was ready.`);
-    out += value;
-  }
-  // Keep draining so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
+  const child = await spawnDeno([SETUP, ...args], env, /^(.*)\n/);
   return {
-    ready: JSON.parse(out.slice(0, out.indexOf("\n"))),
+    ready: JSON.parse(child.ready[1]!),
     pid: child.pid,
-    async stop() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-    },
+    stop: () => child.stop("SIGKILL"),
   };
 }
 
