@@ -12,6 +12,7 @@ import type { Deps } from "../src/deps.ts";
 import { badRequest, errorResponse, KleisError } from "../src/errors.ts";
 import type { ProviderId } from "../src/providers/ids.ts";
 import { proxyAdapter } from "../src/providers/mod.ts";
+import { PROXY_ROUTE_PREFIX } from "../src/providers/proxy_types.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../src/keys/scopes.ts";
 import { acquireKeyLimits } from "../src/keys/limits.ts";
 import { ProxyEngine, type ProxyEngineOptions } from "../src/proxy/engine.ts";
@@ -19,13 +20,6 @@ import { normalizeModel } from "../src/proxy/model_id.ts";
 import { PROVIDER_NAMES } from "../src/proxy/proxy_errors.ts";
 import { RequestTracker } from "../src/proxy/usage_tracker.ts";
 import type { FailureSource } from "../src/usage/types.ts";
-
-/** Where each provider's API lives on Kleis. */
-export const PROXY_ROUTE_PREFIX: Record<ProviderId, string> = {
-  codex: "/openai/v1",
-  claude: "/anthropic/v1",
-  copilot: "/copilot/v1",
-};
 
 /** Kleis errors caused by the backend rather than by Kleis or the client. */
 const BACKEND_CODES = new Set(["backend_unreachable", "backend_timeout", "incomplete_response"]);

@@ -13,7 +13,7 @@ import { copilotProxy } from "./copilot/proxy.ts";
 import { codexProxy } from "./codex/proxy.ts";
 import { claudeProxy } from "./claude/proxy.ts";
 
-export interface ProviderAdapters {
+interface ProviderAdapters {
   id: ProviderId;
   account: AccountAdapter;
   proxy: ProxyAdapter;
@@ -24,10 +24,6 @@ const ADAPTERS: Record<ProviderId, ProviderAdapters> = {
   codex: { id: "codex", account: codexAccount, proxy: codexProxy },
   claude: { id: "claude", account: claudeAccount, proxy: claudeProxy },
 };
-
-export function providerAdapters(id: ProviderId): ProviderAdapters {
-  return ADAPTERS[id];
-}
 
 export function accountAdapter(id: ProviderId): AccountAdapter {
   return ADAPTERS[id].account;

@@ -10,6 +10,13 @@ import type { ErrorStyle } from "../errors.ts";
 import type { SseEvent } from "../sse.ts";
 import type { ProviderId } from "./ids.ts";
 
+/** Where each provider's API lives on Kleis (proxy routes, model lists, /api.json). */
+export const PROXY_ROUTE_PREFIX: Record<ProviderId, string> = {
+  codex: "/openai/v1",
+  claude: "/anthropic/v1",
+  copilot: "/copilot/v1",
+};
+
 /**
  * The API shape of an answer, which decides how usage is read from it and how
  * an error is written into a stream of it.

@@ -2,8 +2,6 @@
  * Small helpers shared by the proxy sides of the adapters: reading loosely
  * typed JSON, parsing reset hints of rate-limit answers, merging comma lists.
  */
-import { badRequest } from "../errors.ts";
-
 export type JsonObject = Record<string, unknown>;
 
 export function isObject(value: unknown): value is JsonObject {
@@ -17,14 +15,6 @@ export function parseJsonObject(text: string): JsonObject | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Rejects a field whose type a backend would reject anyway, naming the field. */
-export function requireArrayOrAbsent(body: JsonObject, field: string): unknown[] | undefined {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) throw badRequest("invalid_request", `"${field}" must be an array.`);
-  return value;
 }
 
 /** A number from a header or JSON value ("123", 123), or undefined. */

@@ -135,9 +135,4 @@ export class CooldownCache {
     }
     await setCooldown(this.deps, cooldown);
   }
-
-  /** Forgets the cache (tests, admin changes). */
-  invalidate(): void {
-    this.#loadedAt = -Infinity;
-  }
 }

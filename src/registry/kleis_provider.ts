@@ -11,6 +11,7 @@
  * /copilot/v1/messages, as OpenCode's own Copilot provider does.
  */
 import type { ProviderId } from "../providers/ids.ts";
+import { PROXY_ROUTE_PREFIX } from "../providers/proxy_types.ts";
 import { listedModelId } from "../keys/scopes.ts";
 import { codexLimitOverride, isCodexSubscriptionModel } from "../providers/codex/models.ts";
 import {
@@ -38,8 +39,6 @@ export interface OfferedModel {
   listedId: string;
   facts: Facts;
   npm: string;
-  /** Kleis route prefix the SDK calls, e.g. "/openai/v1". */
-  path: string;
 }
 
 const ZERO_COST = { input: 0, output: 0, cache_read: 0, cache_write: 0 } as const;
@@ -92,14 +91,8 @@ function usable(model: ModelsDevModel): boolean {
   return typeof model?.id === "string" && model.status !== "deprecated";
 }
 
-function offer(
-  provider: ProviderId,
-  id: string,
-  facts: Facts,
-  npm: string,
-  path: string,
-): OfferedModel {
-  return { provider, id, listedId: listedModelId(provider, id), facts, npm, path };
+function offer(provider: ProviderId, id: string, facts: Facts, npm: string): OfferedModel {
+  return { provider, id, listedId: listedModelId(provider, id), facts, npm };
 }
 
 export function codexOffer(registry: ModelsDevRegistry): OfferedModel[] {
@@ -110,7 +103,7 @@ export function codexOffer(registry: ModelsDevRegistry): OfferedModel[] {
     if (!facts) continue;
     const override = codexLimitOverride(id);
     if (override) facts.limit = { ...override };
-    out.push(offer("codex", id, facts, "@ai-sdk/openai", "/openai/v1"));
+    out.push(offer("codex", id, facts, "@ai-sdk/openai"));
   }
   return out;
 }
@@ -120,7 +113,7 @@ export function claudeOffer(registry: ModelsDevRegistry): OfferedModel[] {
   for (const [id, model] of Object.entries(sourceProvider(registry, "claude").models)) {
     if (!usable(model)) continue;
     const facts = factsOf(model);
-    if (facts) out.push(offer("claude", id, facts, "@ai-sdk/anthropic", "/anthropic/v1"));
+    if (facts) out.push(offer("claude", id, facts, "@ai-sdk/anthropic"));
   }
   return out;
 }
@@ -131,9 +124,7 @@ export function copilotOfferFromRegistry(registry: ModelsDevRegistry): OfferedMo
   for (const [id, model] of Object.entries(sourceProvider(registry, "copilot").models)) {
     if (!usable(model)) continue;
     const facts = factsOf(model);
-    if (facts) {
-      out.push(offer("copilot", id, facts, COPILOT_NPM[copilotApiKind(id)], "/copilot/v1"));
-    }
+    if (facts) out.push(offer("copilot", id, facts, COPILOT_NPM[copilotApiKind(id)]));
   }
   return out;
 }
@@ -171,7 +162,7 @@ export function copilotOfferFromLive(
     const input = model.maxPrompt ?? base?.limit.input;
     if (positive(input)) facts.limit.input = input!;
     const kind = copilotApiKind(model.id, model.supportedEndpoints);
-    out.push(offer("copilot", model.id, facts, COPILOT_NPM[kind], "/copilot/v1"));
+    out.push(offer("copilot", model.id, facts, COPILOT_NPM[kind]));
   }
   return out;
 }
@@ -187,7 +178,7 @@ export function kleisModelEntry(model: OfferedModel, baseUrl: string): KleisMode
   return {
     id: model.listedId,
     ...model.facts,
-    provider: { npm: model.npm, api: `${baseUrl}${model.path}` },
+    provider: { npm: model.npm, api: `${baseUrl}${PROXY_ROUTE_PREFIX[model.provider]}` },
   };
 }
 
@@ -199,7 +190,7 @@ export function kleisProviderEntry(models: readonly OfferedModel[], baseUrl: str
     env: ["KLEIS_API_KEY"],
     // Provider-level defaults; every model overrides both with its own route.
     npm: "@ai-sdk/openai",
-    api: `${baseUrl}/openai/v1`,
+    api: `${baseUrl}${PROXY_ROUTE_PREFIX.codex}`,
     doc: `${baseUrl}/admin/`,
     models: Object.fromEntries(models.map((m) => [m.listedId, kleisModelEntry(m, baseUrl)])),
   };
