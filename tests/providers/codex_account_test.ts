@@ -68,6 +68,14 @@ Deno.test("tokenEndpointFailure() tells permanent refusals from transient failur
   );
 });
 
+Deno.test("tokenEndpointFailure() does not echo an upstream error that is not a short code", () => {
+  const echoed = "bad refresh token rt_abcdefghijklmnop";
+  const failure = tokenEndpointFailure("r", 400, { error: echoed });
+  assert.equal(failure.code, "http_400");
+  assert.equal(failure.permanent, true);
+  assert.ok(!failure.message.includes("rt_abcdefghijklmnop"));
+});
+
 Deno.test("parseCredentialInput() for codex: auth.json, OpenCode entry, raw fields", () => {
   const auth = parseCredentialInput("codex", {
     OPENAI_API_KEY: null,

@@ -68,12 +68,15 @@ const PERMANENT_CODES = new Set([
   "unsupported_grant_type",
 ]);
 
+/** What an upstream error code may look like; anything else is not echoed (it is stored and shown). */
+const ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** The error code of an OAuth error body: `{error: "x"}` or `{error: {code|type: "x"}}`. */
-export function oauthErrorCode(body: Record<string, unknown> | undefined): string | undefined {
+function oauthErrorCode(body: Record<string, unknown> | undefined): string | undefined {
   const error = body?.["error"];
-  if (typeof error === "string") return error;
   const inner = obj(error);
-  return str(inner?.["code"]) ?? str(inner?.["type"]);
+  const code = typeof error === "string" ? error : str(inner?.["code"]) ?? str(inner?.["type"]);
+  return code !== undefined && ERROR_CODE.test(code) ? code : undefined;
 }
 
 /**
