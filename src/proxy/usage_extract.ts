@@ -17,6 +17,7 @@
  */
 import type { AnswerShape } from "../providers/proxy_types.ts";
 import { parseEvent, type SseEvent } from "../sse.ts";
+import { isObject, type JsonObject, parseJsonObject } from "../providers/proxy_util.ts";
 
 export interface TokenUsage {
   inputTokens: number;
@@ -25,13 +26,9 @@ export interface TokenUsage {
   cacheWriteTokens: number;
 }
 
-type Obj = Record<string, unknown>;
+type Obj = JsonObject;
 
-function obj(value: unknown): Obj | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? value as Obj
-    : undefined;
-}
+const obj = (value: unknown): Obj | undefined => isObject(value) ? value : undefined;
 
 function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
@@ -56,12 +53,7 @@ export class UsageMeter {
   observeEvent(event: SseEvent): void {
     const data = event.data;
     if (data === null || this.shape === "count_tokens" || data.indexOf('"usage"') < 0) return;
-    let parsed: Obj | undefined;
-    try {
-      parsed = obj(JSON.parse(data));
-    } catch {
-      return;
-    }
+    const parsed = parseJsonObject(data);
     if (!parsed) return;
     if (this.shape === "responses") {
       const type = parsed["type"];

@@ -9,7 +9,7 @@
 import type { SseEvent } from "../../sse.ts";
 import { encodeEvent } from "../../sse.ts";
 import type { AnswerRewriter } from "../proxy_types.ts";
-import { isObject, type JsonObject } from "../proxy_util.ts";
+import { isObject, type JsonObject, parseJsonObject } from "../proxy_util.ts";
 import { CLAUDE_TOOL_NAME_PREFIX } from "./api_constants.ts";
 
 export interface ToolNameMap {
@@ -135,13 +135,8 @@ export function toolNameRewriter(map: ToolNameMap): AnswerRewriter {
       const data = event.data;
       if (data === null || data.indexOf("content_block_start") < 0) return undefined;
       if (data.indexOf("tool_use") < 0) return undefined;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        return undefined;
-      }
-      if (!isObject(parsed) || parsed["type"] !== "content_block_start") return undefined;
+      const parsed = parseJsonObject(data);
+      if (parsed?.["type"] !== "content_block_start") return undefined;
       if (!renameBlockDown(parsed["content_block"], map)) return undefined;
       return encodeEvent(JSON.stringify(parsed), event.event ?? "content_block_start");
     },

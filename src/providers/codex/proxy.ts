@@ -11,7 +11,7 @@ import type {
   ProxyAdapter,
   UpstreamRequest,
 } from "../proxy_types.ts";
-import { isObject, type JsonObject } from "../proxy_util.ts";
+import { isObject, type JsonObject, parseJsonObject } from "../proxy_util.ts";
 import {
   CODEX_MODEL_PREFIXES,
   CODEX_ORIGINATOR,
@@ -32,14 +32,8 @@ export function collectResponsesAnswer(event: SseEvent): CollectedAnswer | undef
   const quick = /"type"\s*:\s*"(response\.completed|response\.incomplete|response\.failed|error)"/
     .exec(data);
   if (!quick) return undefined;
-  let parsed: JsonObject;
-  try {
-    const value = JSON.parse(data);
-    if (!isObject(value)) return undefined;
-    parsed = value;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJsonObject(data);
+  if (!parsed) return undefined;
   const type = parsed["type"];
   const response = isObject(parsed["response"]) ? parsed["response"] : undefined;
   if ((type === "response.completed" || type === "response.incomplete") && response) {
