@@ -9,11 +9,12 @@ import { z } from "zod";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest, notFound } from "../src/errors.ts";
-import { keys } from "../src/kv/keys.ts";
+import { getApiKey } from "../src/keys/repository.ts";
+import { requireAccount } from "../src/accounts/repository.ts";
 import { DAY_MS, MINUTE_MS } from "../src/usage/buckets.ts";
 import { GROUP_BY, queryUsage, type UsageQuery } from "../src/usage/query.ts";
 
-export const DEFAULT_WINDOW_MS = DAY_MS;
+const DEFAULT_WINDOW_MS = DAY_MS;
 
 function parseQuery(deps: Deps, raw: Record<string, string>): UsageQuery {
   const maxWindow = deps.config.usageRetentionDays * DAY_MS;
@@ -42,16 +43,14 @@ export function adminUsageRoutes(deps: Deps) {
   app.get("/keys/:id/usage", async (c) => {
     const query = parseQuery(deps, c.req.query());
     const id = c.req.param("id");
-    if ((await deps.kv.get(keys.apiKey(id))).versionstamp === null) throw notFound(`API key ${id}`);
+    if (!(await getApiKey(deps.kv, id))) throw notFound(`API key ${id}`);
     return c.json(await queryUsage(deps, { ...query, keyId: id }));
   });
 
   app.get("/accounts/:id/usage", async (c) => {
     const query = parseQuery(deps, c.req.query());
     const id = c.req.param("id");
-    if ((await deps.kv.get(keys.account(id))).versionstamp === null) {
-      throw notFound(`Account ${id}`);
-    }
+    await requireAccount(deps.kv, id);
     return c.json(await queryUsage(deps, { ...query, accountId: id }));
   });
 
