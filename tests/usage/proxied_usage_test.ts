@@ -66,24 +66,25 @@ Deno.test("1000 proxied requests across 3 keys and 2 accounts give exact totals 
       testKey({ id: "key_c", label: "Key C", providers: ["codex"] }),
     ];
     for (const k of keyRecords) await kv.set(keys.apiKey(k.id), k);
+    type Issued = { access_token: string; refresh_token: string; expires_in: number };
+    const login = async (
+      provider: "codex" | "claude",
+      externalId: string,
+      label: string,
+      t: Issued,
+    ) =>
+      (await saveLogin(deps, provider, {
+        tokens: {
+          accessToken: t.access_token,
+          refreshToken: t.refresh_token,
+          expiresAt: deps.now() + t.expires_in * 1000,
+        },
+        identity: { externalId, label },
+      }, { source: "test" })).account;
     const codexTokens = fakes.world.issueCodexTokens({ accountId: "chatgpt-usage" });
-    const { account: codex } = await saveLogin(deps, "codex", {
-      tokens: {
-        accessToken: codexTokens.access_token,
-        refreshToken: codexTokens.refresh_token,
-        expiresAt: deps.now() + codexTokens.expires_in * 1000,
-      },
-      identity: { externalId: "chatgpt-usage", label: "Codex acct" },
-    }, { source: "test" });
     const claudeTokens = fakes.world.issueClaudeTokens({ uuid: "claude-usage" });
-    const { account: claude } = await saveLogin(deps, "claude", {
-      tokens: {
-        accessToken: claudeTokens.access_token,
-        refreshToken: claudeTokens.refresh_token,
-        expiresAt: deps.now() + claudeTokens.expires_in * 1000,
-      },
-      identity: { externalId: "claude-usage", label: "Claude acct" },
-    }, { source: "test" });
+    const codex = await login("codex", "chatgpt-usage", "Codex acct", codexTokens);
+    const claude = await login("claude", "claude-usage", "Claude acct", claudeTokens);
 
     let counter = 0;
     const app = new Hono<AppEnv>();
