@@ -17,7 +17,7 @@ import { apiKeyAuth } from "./auth/api_key_auth.ts";
 import { bodyLimit } from "hono/body-limit";
 
 /** Path prefixes that require an API key. */
-export const PROXY_PREFIXES = ["/openai/*", "/anthropic/*", "/copilot/*", "/v1/*"] as const;
+const PROXY_PREFIXES = ["/openai/*", "/anthropic/*", "/copilot/*", "/v1/*"] as const;
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

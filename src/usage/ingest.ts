@@ -58,7 +58,7 @@ const MAX_ATTEMPTS = 10;
  * How long a seen marker lives: longer than the queue's whole redelivery
  * schedule (about 13 minutes) and the daily sweep of undelivered batches.
  */
-export const SEEN_TTL_MS = 8 * DAY_MS;
+const SEEN_TTL_MS = 8 * DAY_MS;
 
 interface BucketUpdate {
   id: string;
@@ -119,7 +119,7 @@ function parseDelta(value: unknown): UsageDelta | undefined {
   };
 }
 
-export const USAGE_MESSAGE_TYPE = "kleis.usage.v1";
+const USAGE_MESSAGE_TYPE = "kleis.usage.v1";
 
 export function usageMessage(batch: UsageBatch) {
   return { type: USAGE_MESSAGE_TYPE, id: batch.id, deltas: batch.deltas };

@@ -60,14 +60,14 @@ export interface UsageQuery {
 }
 
 /** Series step by window length: at most 72 points up to 12 h, hours beyond (720 for 30 days). */
-export function bucketMsFor(windowMs: number): number {
+function bucketMsFor(windowMs: number): number {
   if (windowMs <= HOUR_MS) return MINUTE_MS;
   if (windowMs <= 6 * HOUR_MS) return 5 * MINUTE_MS;
   if (windowMs <= 12 * HOUR_MS) return 15 * MINUTE_MS;
   return HOUR_MS;
 }
 
-export function publicCounters(c: BucketCounters): UsageCounters {
+function publicCounters(c: BucketCounters): UsageCounters {
   return {
     requests: c.requests,
     status2xx: c.status2xx,

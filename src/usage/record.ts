@@ -40,7 +40,7 @@ import {
 import type { UsageEvent } from "./types.ts";
 
 /** Deltas per queue message: with dimensions capped at 200 characters, well under 64 KiB. */
-export const MAX_DELTAS_PER_MESSAGE = 48;
+const MAX_DELTAS_PER_MESSAGE = 48;
 const MAX_FIELD_LENGTH = 200;
 
 /**
@@ -48,7 +48,7 @@ const MAX_FIELD_LENGTH = 200;
  * allows five). After that the batch is parked at keys.usageUndelivered and
  * the daily retention job ingests it.
  */
-export const USAGE_BACKOFF_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
+const USAGE_BACKOFF_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 
 interface Sender {
   buffer: UsageEvent[];
