@@ -14,6 +14,7 @@ import type { ProviderId } from "../providers/ids.ts";
 import type { LoginResult, StoredTokens } from "../providers/account_types.ts";
 import { type AuditInput, auditRecord } from "../audit.ts";
 import { conflict, KleisError, notFound } from "../errors.ts";
+import { clearCooldowns } from "../proxy/cooldowns.ts";
 import type { AccountRecord } from "./types.ts";
 
 const MAX_ATTEMPTS = 20;
@@ -275,9 +276,7 @@ export async function removeAccount(deps: Deps, id: string, actor = "admin"): Pr
     });
     if ((await commit(op)).ok) {
       // Cooldowns are the proxy's cleanup-by-expiry records; drop them too so nothing dangles.
-      for await (const c of deps.kv.list({ prefix: keys.cooldownsOf(id) })) {
-        await deps.kv.delete(c.key);
-      }
+      await clearCooldowns(deps.kv, id);
       return;
     }
   }

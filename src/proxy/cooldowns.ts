@@ -70,7 +70,7 @@ export async function setCooldown(deps: Pick<Deps, "kv" | "now">, cooldown: Cool
   }
 }
 
-/** Removes every cooldown of an account (the admin re-enabled or re-logged it). */
+/** Removes every cooldown of an account (it was removed). */
 export async function clearCooldowns(kv: Deno.Kv, accountId: string): Promise<void> {
   for await (const entry of kv.list({ prefix: keys.cooldownsOf(accountId) })) {
     await kv.delete(entry.key);
