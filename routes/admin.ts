@@ -21,7 +21,8 @@ export function adminApiRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     if (isAdminPagePath(c.req.path)) return await next();
-    c.header("Cache-Control", "no-store");
+    // requireAdmin's own refusals carry no-store; every other answer, errors
+    // included (onError's response is in place when next() returns), gets it here.
     await requireAdmin(deps, c);
     await next();
     c.header("Cache-Control", "no-store");
