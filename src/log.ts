@@ -19,6 +19,8 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bsk-[A-Za-z0-9_-]{16,}/g,
   /\brt_[A-Za-z0-9_.-]{8,}/g,
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+  // Copilot API tokens from the token exchange: "tid=...;exp=...;...:signature".
+  /\btid=[^\s"',]{8,}/g,
   /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
 ];
 
