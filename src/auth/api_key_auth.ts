@@ -4,8 +4,10 @@
  * lockout, decide, then admit the request against the key's limits
  * (src/keys/limits.ts).
  *
- * The record is read on every request, so a revocation, expiry or rotation
- * made on any instance takes effect at once everywhere. What is cached in
+ * The record is read from KV for every request (a read that began after the
+ * request arrived, shared by the requests of one key that arrived together:
+ * fresh_key_reads.ts), so a revocation, expiry or rotation made on any
+ * instance takes effect at once everywhere. What is cached in
  * memory: the hash → id mapping, which never changes meaning (a secret's
  * hash belongs to one key forever; the record decides whether it is still
  * valid), and what was last read of an address's lockout entry, re-read
@@ -20,6 +22,7 @@ import { keys } from "../kv/keys.ts";
 import type { ApiKeyRecord } from "../keys/types.ts";
 import { hashKeySecret } from "../keys/secret.ts";
 import { hashMatchesKey, isKeyUsable } from "../keys/validity.ts";
+import { FreshKeyReads } from "./fresh_key_reads.ts";
 import { acquireKeyLimits, type KeyLease } from "../keys/limits.ts";
 import { recordRefusal } from "../usage/record.ts";
 import { bearerToken } from "./admin_auth.ts";
@@ -58,6 +61,7 @@ export function presentedApiKey(headers: Headers): string | undefined {
 export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
   const idByHash = new Map<string, string>();
   const lockouts = new Map<string, SeenLockout>();
+  const freshReads = new FreshKeyReads(deps.kv);
 
   return async (c, next) => {
     const { kv } = deps;
@@ -79,7 +83,7 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
       hash = hashKeySecret(secret);
       const cachedId = idByHash.get(hash);
       if (cachedId !== undefined && fresh) {
-        record = (await kv.get<ApiKeyRecord>(keys.apiKey(cachedId))).value;
+        record = await freshReads.read(cachedId);
       } else if (cachedId !== undefined) {
         const [recordEntry, lockoutEntry] = await kv.getMany<[ApiKeyRecord, LockoutEntry]>([
           keys.apiKey(cachedId),
