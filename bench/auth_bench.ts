@@ -28,7 +28,14 @@ import { createLogger } from "../src/log.ts";
 import { createApiKey } from "../src/keys/service.ts";
 import { saveLogin } from "../src/accounts/repository.ts";
 import { openKv } from "../src/kv/open.ts";
-import { formatResult, type LoadResult, processCpuUs, runLoad, spawnKleisMain } from "./support.ts";
+import {
+  benchServerFlags,
+  formatResult,
+  type LoadResult,
+  processCpuUs,
+  runLoad,
+  spawnKleisMain,
+} from "./support.ts";
 
 const CONCURRENCY = 32;
 const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 5000);
@@ -81,7 +88,7 @@ export async function run(): Promise<void> {
     KLEIS_UPSTREAM_CLAUDE_AI: CLOSED,
     KLEIS_UPSTREAM_CLAUDE_PLATFORM: CLOSED,
     KLEIS_UPSTREAM_ANTHROPIC: CLOSED,
-  });
+  }, benchServerFlags());
   const base = server.url;
   try {
     const withKey = { headers: { authorization: `Bearer ${secret}` } };

@@ -142,6 +142,14 @@ export async function spawnDeno(
   };
 }
 
+/**
+ * Extra Deno flags for the Kleis server process, from BENCH_SERVER_FLAGS
+ * (space-separated), e.g. `--v8-flags=--prof` to profile the server.
+ */
+export function benchServerFlags(): string[] {
+  return (Deno.env.get("BENCH_SERVER_FLAGS") ?? "").split(" ").filter((flag) => flag !== "");
+}
+
 export interface KleisProcess {
   url: string;
   pid: number;
