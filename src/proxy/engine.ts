@@ -274,9 +274,12 @@ export class ProxyEngine {
     // The client going away cancels the backend request, now or mid-stream.
     // Detached when the request ends: Deno.serve also aborts the signal of a
     // request that completed, and an abort costs a DOMException with a stack.
+    // The closure handed to the tracker lives as long as the answer's stream:
+    // it keeps the signal only, never `req` (whose body can be megabytes).
+    const { signal } = req;
     const onClientGone = () => abort.abort();
-    req.signal.addEventListener("abort", onClientGone, { once: true });
-    tracker.onEnd(() => req.signal.removeEventListener("abort", onClientGone));
+    signal.addEventListener("abort", onClientGone, { once: true });
+    tracker.onEnd(() => signal.removeEventListener("abort", onClientGone));
     let timedOut = false;
     const timer = new IdleTimer(this.timing.idleTimeoutMs, () => {
       timedOut = true;
