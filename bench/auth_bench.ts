@@ -38,9 +38,9 @@ import {
 } from "./support.ts";
 
 const CONCURRENCY = 32;
-const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 5000);
+const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 10000);
 const WARMUP_MS = 1000;
-const ROUNDS = 5;
+const ROUNDS = 10;
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijklmnop";
 const ENCRYPTION_KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(5)));
 /** Nothing listens there: any backend call fails at once instead of leaving the machine. */
