@@ -32,6 +32,7 @@ import {
   benchServerFlags,
   formatResult,
   type LoadResult,
+  mergeResults,
   processCpuUs,
   runLoad,
   spawnKleisMain,
@@ -128,7 +129,7 @@ export async function run(): Promise<void> {
         slices[i]!.push(await load(label, path, init, DURATION_MS / ROUNDS));
       }
     }
-    const [health, models] = slices.map((s) => s.reduce(merge)) as [LoadResult, LoadResult];
+    const [health, models] = slices.map((s) => s.reduce(mergeResults)) as [LoadResult, LoadResult];
 
     console.log(
       `\n== auth bench: ${CONCURRENCY} clients, ${DURATION_MS} ms per route, Kleis in its own process (cpu = server process) ==`,
@@ -149,26 +150,6 @@ export async function run(): Promise<void> {
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/**
- * Two slices of one route's measurement (either may already be merged):
- * requests and time add (rps = all requests / all time), p50 and the means
- * are weighted by requests (so CPU per request is all CPU / all requests),
- * p99 is the worse.
- */
-function merge(a: LoadResult, b: LoadResult): LoadResult {
-  const requests = a.requests + b.requests;
-  return {
-    label: a.label,
-    requests,
-    errors: a.errors + b.errors,
-    rps: requests / (a.requests / a.rps + b.requests / b.rps),
-    p50Ms: (a.p50Ms * a.requests + b.p50Ms * b.requests) / requests,
-    p99Ms: Math.max(a.p99Ms, b.p99Ms),
-    meanMs: (a.meanMs * a.requests + b.meanMs * b.requests) / requests,
-    cpuUsPerRequest: (a.cpuUsPerRequest * a.requests + b.cpuUsPerRequest * b.requests) / requests,
-  };
 }
 
 if (import.meta.main) await run();

@@ -21,7 +21,15 @@ import { createApp } from "../src/app.ts";
 import { saveLogin } from "../src/accounts/repository.ts";
 import { createApiKey } from "../src/keys/service.ts";
 import { configureUsageSender, flushUsage } from "../src/usage/record.ts";
-import { type KleisProcess as Proc, percentile, spawnDeno, spawnKleisMain } from "./support.ts";
+import {
+  type KleisProcess as Proc,
+  type LoadResult,
+  mergeResults,
+  processCpuUs,
+  runLoad,
+  spawnDeno,
+  spawnKleisMain,
+} from "./support.ts";
 import { openKv } from "../src/kv/open.ts";
 
 const CONCURRENCY = 32;
@@ -72,106 +80,39 @@ export async function seed(kvPath: string, backendUrl: string, kv?: Deno.Kv): Pr
   return secret;
 }
 
-interface Figures {
-  label: string;
-  requests: number;
-  errors: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  ttfb50: number;
-  ttfb99: number;
-}
-
-export async function load(
+/** One slice of load: POST chat completions through `url`, read to the end. */
+export function load(
   label: string,
   url: string,
   headers: Record<string, string>,
   stream: boolean,
   durationMs: number,
   concurrency = CONCURRENCY,
-): Promise<Figures> {
-  const body = JSON.stringify({
-    model: "gpt-4.1",
-    stream,
-    messages: [{ role: "user", content: "Say hello." }],
+): Promise<LoadResult> {
+  return runLoad(label, {
+    url,
+    init: {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({
+        model: "gpt-4.1",
+        stream,
+        messages: [{ role: "user", content: "Say hello." }],
+      }),
+    },
+    concurrency,
+    durationMs,
   });
-  const latencies: number[] = [];
-  const ttfbs: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const deadline = start + durationMs;
-  const client = async () => {
-    while (performance.now() < deadline) {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...headers },
-          body,
-        });
-        const reader = res.body!.getReader();
-        let first = true;
-        while (true) {
-          const { done } = await reader.read();
-          if (first) {
-            ttfbs.push(performance.now() - t0);
-            first = false;
-          }
-          if (done) break;
-        }
-        if (res.status !== 200) errors++;
-      } catch {
-        errors++;
-      }
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-  const elapsed = performance.now() - start;
-  latencies.sort((x, y) => x - y);
-  ttfbs.sort((x, y) => x - y);
-  return {
-    label,
-    requests: latencies.length,
-    errors,
-    rps: latencies.length / (elapsed / 1000),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    ttfb50: percentile(ttfbs, 50),
-    ttfb99: percentile(ttfbs, 99),
-  };
-}
-
-function merge(a: Figures, b: Figures): Figures {
-  const n = a.requests + b.requests;
-  const w = (x: number, y: number) => (x * a.requests + y * b.requests) / n;
-  return {
-    label: a.label,
-    requests: n,
-    errors: a.errors + b.errors,
-    rps: (a.rps + b.rps) / 2,
-    p50: w(a.p50, b.p50),
-    p99: Math.max(a.p99, b.p99),
-    ttfb50: w(a.ttfb50, b.ttfb50),
-    ttfb99: Math.max(a.ttfb99, b.ttfb99),
-  };
 }
 
 const f = (n: number, d = 2) => n.toFixed(d);
 
-function row(r: Figures): string {
-  return `  ${r.label.padEnd(26)} ${f(r.rps, 0).padStart(7)} req/s  p50 ${f(r.p50)} ms  p99 ${
-    f(r.p99)
-  } ms  ttfb p50 ${f(r.ttfb50)} ms  p99 ${f(r.ttfb99)} ms  (${r.requests} req, ${r.errors} errors)`;
-}
-
-/** CPU time (user + system, all threads) a process has used so far, in ms. */
-export async function cpuMs(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of stat (12 and 13 after the name).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+function row(r: LoadResult): string {
+  return `  ${r.label.padEnd(26)} ${f(r.rps, 0).padStart(7)} req/s  p50 ${f(r.p50Ms)} ms  p99 ${
+    f(r.p99Ms)
+  } ms  ttfb p50 ${f(r.ttfb50Ms)} ms  p99 ${
+    f(r.ttfb99Ms)
+  } ms  (${r.requests} req, ${r.errors} errors)`;
 }
 
 export async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
@@ -350,16 +291,16 @@ export async function run(): Promise<void> {
     }
 
     for (const t of targets) await load(t.label, t.url, t.headers, false, 800);
-    const results: Record<string, Figures[]> = {};
+    const results: Record<string, LoadResult[]> = {};
     /** CPU µs the serving process used per case: steadier than rps on a shared machine. */
     const cpu: Record<string, number> = {};
     for (const stream of [false, true]) {
       for (let round = 0; round < 2; round++) {
         for (const t of targets) {
-          const c0 = await cpuMs(t.pid);
+          const c0 = await processCpuUs(t.pid);
           const r = await load(t.label, t.url, t.headers, stream, DURATION_MS / 2);
           cpu[`${stream}:${t.label}`] = (cpu[`${stream}:${t.label}`] ?? 0) +
-            (await cpuMs(t.pid) - c0) * 1000;
+            (await processCpuUs(t.pid) - c0);
           (results[`${stream}:${t.label}`] ??= []).push(r);
         }
       }
@@ -368,18 +309,18 @@ export async function run(): Promise<void> {
       console.log(stream ? "streaming (20 SSE events):" : "non-streaming (JSON):");
       const merged = targets.map((t) => {
         const [x, y] = results[`${stream}:${t.label}`]!;
-        return merge(x!, y!);
+        return mergeResults(x!, y!);
       });
       for (const r of merged) {
         console.log(
           `${row(r)}  ${f(cpu[`${stream}:${r.label}`]! / r.requests, 0)} µs CPU/req in the server`,
         );
       }
-      const [, b, c] = merged as [Figures, Figures, Figures];
+      const [, b, c] = merged as [LoadResult, LoadResult, LoadResult];
       console.log(
         `  Kleis vs (b): ${f(c.rps / b.rps)}x throughput (target ≥ 0.90), ` +
-          `+${f(c.p50 - b.p50)} ms p50 (≤ 0.5), +${f(c.p99 - b.p99)} ms p99 (≤ 3), ` +
-          `+${f(c.ttfb50 - b.ttfb50)} ms ttfb p50 (≤ 1)`,
+          `+${f(c.p50Ms - b.p50Ms)} ms p50 (≤ 0.5), +${f(c.p99Ms - b.p99Ms)} ms p99 (≤ 3), ` +
+          `+${f(c.ttfb50Ms - b.ttfb50Ms)} ms ttfb p50 (≤ 1)`,
       );
     }
     // Added latency without queueing: one client at a time.
@@ -390,10 +331,10 @@ export async function run(): Promise<void> {
         single.push(await load(t.label, t.url, t.headers, stream, DURATION_MS / 4, 1));
       }
       for (const r of single) console.log(row(r));
-      const [, b, c] = single as [Figures, Figures, Figures];
+      const [, b, c] = single as [LoadResult, LoadResult, LoadResult];
       console.log(
-        `  Kleis vs (b): +${f(c.p50 - b.p50)} ms p50, +${f(c.p99 - b.p99)} ms p99, ` +
-          `+${f(c.ttfb50 - b.ttfb50)} ms ttfb p50`,
+        `  Kleis vs (b): +${f(c.p50Ms - b.p50Ms)} ms p50, +${f(c.p99Ms - b.p99Ms)} ms p99, ` +
+          `+${f(c.ttfb50Ms - b.ttfb50Ms)} ms ttfb p50`,
       );
     }
     const mem = (m: typeof kleisMemory) =>

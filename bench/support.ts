@@ -1,7 +1,7 @@
 /**
  * Shared benchmark helpers: a closed-loop load generator (N clients, each
- * sending its next request when the previous answer is fully read) and
- * latency percentiles.
+ * sending its next request when the previous answer is fully read), latency
+ * percentiles, merging slices of one measurement, and child processes.
  */
 import process from "node:process";
 
@@ -22,6 +22,9 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** Time to the first chunk of the answer's body. */
+  ttfb50Ms: number;
+  ttfb99Ms: number;
   /**
    * CPU time of this whole process (client and server, every thread) per
    * request: steadier than wall-clock figures on a machine shared with
@@ -30,7 +33,7 @@ export interface LoadResult {
   cpuUsPerRequest: number;
 }
 
-export function percentile(sorted: number[], p: number): number {
+function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index]!;
@@ -38,6 +41,7 @@ export function percentile(sorted: number[], p: number): number {
 
 export async function runLoad(label: string, options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
+  const ttfbs: number[] = [];
   let errors = 0;
   const expect = options.expectStatus ?? 200;
   const cpuStart = process.cpuUsage();
@@ -48,7 +52,16 @@ export async function runLoad(label: string, options: LoadOptions): Promise<Load
       const t0 = performance.now();
       try {
         const res = await fetch(options.url, options.init);
-        await res.arrayBuffer();
+        const reader = res.body!.getReader();
+        let first = true;
+        while (true) {
+          const { done } = await reader.read();
+          if (first) {
+            ttfbs.push(performance.now() - t0);
+            first = false;
+          }
+          if (done) break;
+        }
         if (res.status !== expect) errors++;
       } catch {
         errors++;
@@ -60,6 +73,7 @@ export async function runLoad(label: string, options: LoadOptions): Promise<Load
   const elapsed = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   latencies.sort((a, b) => a - b);
+  ttfbs.sort((a, b) => a - b);
   return {
     label,
     requests: latencies.length,
@@ -68,7 +82,32 @@ export async function runLoad(label: string, options: LoadOptions): Promise<Load
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     meanMs: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+    ttfb50Ms: percentile(ttfbs, 50),
+    ttfb99Ms: percentile(ttfbs, 99),
     cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, latencies.length),
+  };
+}
+
+/**
+ * Two slices of one measurement (either may already be merged): requests
+ * and time add (rps = all requests / all time), p50s and means are weighted
+ * by requests (so CPU per request is all CPU / all requests), p99s are the
+ * worse of the two.
+ */
+export function mergeResults(a: LoadResult, b: LoadResult): LoadResult {
+  const requests = a.requests + b.requests;
+  const weighted = (x: number, y: number) => (x * a.requests + y * b.requests) / requests;
+  return {
+    label: a.label,
+    requests,
+    errors: a.errors + b.errors,
+    rps: requests / (a.requests / a.rps + b.requests / b.rps),
+    p50Ms: weighted(a.p50Ms, b.p50Ms),
+    p99Ms: Math.max(a.p99Ms, b.p99Ms),
+    meanMs: weighted(a.meanMs, b.meanMs),
+    ttfb50Ms: weighted(a.ttfb50Ms, b.ttfb50Ms),
+    ttfb99Ms: Math.max(a.ttfb99Ms, b.ttfb99Ms),
+    cpuUsPerRequest: weighted(a.cpuUsPerRequest, b.cpuUsPerRequest),
   };
 }
 
