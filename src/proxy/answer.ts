@@ -14,13 +14,13 @@ import type { ProviderId } from "../providers/ids.ts";
 import type { Logger } from "../log.ts";
 import { SseFramer } from "../sse.ts";
 import { KleisError } from "../errors.ts";
-import { backendTimeout, backendUnreachable, PROVIDER_NAMES } from "./proxy_errors.ts";
+import { PROVIDER_NAMES } from "./proxy_errors.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
 import {
   proxyStream,
   readBodyText,
   readChunks,
-  StallError,
+  readFailure,
   type StreamTiming,
 } from "./streaming.ts";
 import { UsageMeter } from "./usage_extract.ts";
@@ -29,6 +29,8 @@ import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
 export interface AnswerInput {
   response: Response;
   abort: AbortController;
+  /** The client's request signal (aborted when the client goes away). */
+  clientSignal: AbortSignal;
   call: PreparedCall;
   shape: AnswerShape;
   account: string;
@@ -85,20 +87,8 @@ function streamAnswer(input: AnswerInput, contentType: string): Response {
   return new Response(body, { status, headers });
 }
 
-/** Maps a failure while reading a body Kleis consumes itself. */
-function readFailure(input: AnswerInput, error: unknown): KleisError {
-  if (error instanceof KleisError) return error;
-  if (input.abort.signal.aborted && !(error instanceof StallError)) {
-    return new KleisError(
-      CLIENT_CLOSED_STATUS,
-      "client_closed_request",
-      "The client closed the request.",
-    );
-  }
-  if (error instanceof StallError) {
-    return backendTimeout(input.provider, input.timing.idleTimeoutMs);
-  }
-  return backendUnreachable(input.provider);
+function failure(input: AnswerInput, error: unknown): KleisError {
+  return readFailure(error, input.provider, input.timing.idleTimeoutMs, input.clientSignal);
 }
 
 async function collectAnswer(input: AnswerInput): Promise<Response> {
@@ -123,7 +113,7 @@ async function collectAnswer(input: AnswerInput): Promise<Response> {
       }
     }
   } catch (error) {
-    throw readFailure(input, error);
+    throw failure(input, error);
   }
   if (!answer) {
     throw new KleisError(
@@ -151,7 +141,7 @@ async function jsonAnswer(input: AnswerInput): Promise<Response> {
   try {
     text = await readBodyText(response, input.abort, input.timing.idleTimeoutMs);
   } catch (error) {
-    throw readFailure(input, error);
+    throw failure(input, error);
   }
   const wantsUsage = input.shape !== "count_tokens" && text.includes('"usage"');
   if (wantsUsage || call.rewriter) {

@@ -10,7 +10,6 @@
  * response has ended.
  */
 import type { Deps } from "../deps.ts";
-import { KleisError } from "../errors.ts";
 import { AccountUnavailableError } from "../accounts/errors.ts";
 import { AccountCache, sharedAccountCache } from "../accounts/account_cache.ts";
 import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
@@ -25,6 +24,7 @@ import {
   allCoolingDown,
   backendTimeout,
   backendUnreachable,
+  clientClosed,
   noEnabledAccount,
   pinnedAccountMissing,
   refreshFailed,
@@ -36,12 +36,12 @@ import {
   DEFAULT_STREAM_TIMING,
   IdleTimer,
   readBodyText,
-  StallError,
+  readFailure,
   type StreamTiming,
 } from "./streaming.ts";
 import { buildAnswer } from "./answer.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
-import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
+import type { RequestTracker } from "./usage_tracker.ts";
 
 /** A backend that refuses a freshly refreshed token cools the account this long. */
 export const AUTH_COOLDOWN_MS = 10 * 60_000;
@@ -64,13 +64,6 @@ export interface ProxyRequest {
 export interface ProxyEngineOptions {
   services?: Partial<ProxyServices>;
   timing?: Partial<StreamTiming>;
-}
-
-/** The client went away before the backend answered. */
-export class ClientGone extends KleisError {
-  constructor() {
-    super(CLIENT_CLOSED_STATUS, "client_closed_request", "The client closed the request.");
-  }
 }
 
 type AttemptResult =
@@ -196,6 +189,7 @@ export class ProxyEngine {
         const answer = await buildAnswer({
           response,
           abort,
+          clientSignal: req.signal,
           call,
           shape: call.shape,
           account: account.id,
@@ -269,7 +263,7 @@ export class ProxyEngine {
       credentials,
       upstream: this.deps.config.upstream,
     });
-    if (req.signal.aborted) throw new ClientGone();
+    if (req.signal.aborted) throw clientClosed();
     const abort = new AbortController();
     // The client going away cancels the backend request, now or mid-stream.
     // Detached when the request ends: Deno.serve also aborts the signal of a
@@ -295,7 +289,7 @@ export class ProxyEngine {
       });
       return { response, abort };
     } catch (error) {
-      if (req.signal.aborted) throw new ClientGone();
+      if (req.signal.aborted) throw clientClosed();
       if (timedOut) {
         throw backendTimeout(req.provider, this.timing.idleTimeoutMs);
       }
@@ -310,11 +304,7 @@ export class ProxyEngine {
     try {
       return await readBodyText(response, abort, this.timing.idleTimeoutMs);
     } catch (error) {
-      if (req.signal.aborted) throw new ClientGone();
-      if (error instanceof StallError) {
-        throw backendTimeout(req.provider, this.timing.idleTimeoutMs);
-      }
-      throw backendUnreachable(req.provider);
+      throw readFailure(error, req.provider, this.timing.idleTimeoutMs, req.signal);
     }
   }
 }

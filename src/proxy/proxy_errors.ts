@@ -1,12 +1,22 @@
 /** The errors Kleis itself answers on proxy routes (api.md "Proxy routes"). */
 import { KleisError } from "../errors.ts";
 import type { ProviderId } from "../providers/ids.ts";
+import { CLIENT_CLOSED_STATUS } from "./usage_tracker.ts";
 
 export const PROVIDER_NAMES: Record<ProviderId, string> = {
   codex: "Codex (ChatGPT)",
   claude: "Claude",
   copilot: "GitHub Copilot",
 };
+
+/** The client went away before its answer began. */
+export function clientClosed(): KleisError {
+  return new KleisError(
+    CLIENT_CLOSED_STATUS,
+    "client_closed_request",
+    "The client closed the request.",
+  );
+}
 
 export function noEnabledAccount(provider: ProviderId): KleisError {
   return new KleisError(

@@ -25,7 +25,14 @@
 import type { AnswerRewriter, AnswerShape } from "../providers/proxy_types.ts";
 import { encodeComment, parseEvent, SseFramer } from "../sse.ts";
 import { streamErrorEvent } from "./stream_errors.ts";
-import { formatDuration } from "./proxy_errors.ts";
+import { KleisError } from "../errors.ts";
+import type { ProviderId } from "../providers/ids.ts";
+import {
+  backendTimeout,
+  backendUnreachable,
+  clientClosed,
+  formatDuration,
+} from "./proxy_errors.ts";
 import type { UsageMeter } from "./usage_extract.ts";
 
 export type StreamOutcome = "completed" | "client_aborted" | "stalled" | "upstream_error";
@@ -417,4 +424,23 @@ export class StallError extends Error {
     super(`The backend sent nothing for ${formatDuration(idleTimeoutMs)}.`);
     this.name = "StallError";
   }
+}
+
+/**
+ * What the client is told when a body Kleis reads itself (an error answer, a
+ * JSON answer, a stream collected into JSON) could not be read. Whether the
+ * client left is judged from the client's own signal: the backend request's
+ * controller is aborted on a stall and whenever reading stops early too, so
+ * it cannot tell a client that left from a backend that broke off.
+ */
+export function readFailure(
+  error: unknown,
+  provider: ProviderId,
+  idleTimeoutMs: number,
+  client: AbortSignal,
+): KleisError {
+  if (error instanceof KleisError) return error;
+  if (client.aborted) return clientClosed();
+  if (error instanceof StallError) return backendTimeout(provider, idleTimeoutMs);
+  return backendUnreachable(provider);
 }

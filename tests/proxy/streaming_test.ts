@@ -241,3 +241,13 @@ Deno.test("quota headroom from backend headers is stored per account, at most on
   await (await h.request("/openai/v1/responses", { model: "gpt-5.5", input: "x" })).body?.cancel();
   assert.equal((await getAccountQuota(h.deps.kv, a.account.id))?.windows[0]?.usedFraction, 0.5);
 });
+
+Deno.test("a backend that resets while Kleis collects a stream into JSON is a 502, not a client abort", async () => {
+  await using h = await startHarness();
+  await h.codexAccount("a");
+  h.fakes.chatgpt.resetMidStream();
+  const res = await h.request("/openai/v1/responses", { model: "gpt-5.5", input: "x" });
+  assert.equal(res.status, 502);
+  assert.equal((await res.json()).error.code, "backend_unreachable");
+  assert.deepEqual([h.usage.at(-1)?.status, h.usage.at(-1)?.failure], [502, "backend"]);
+});
