@@ -95,38 +95,38 @@ function offer(provider: ProviderId, id: string, facts: Facts, npm: string): Off
   return { provider, id, listedId: listedModelId(provider, id), facts, npm };
 }
 
-export function codexOffer(registry: ModelsDevRegistry): OfferedModel[] {
+/** A provider's models.dev models Kleis can offer (usable, with limits), in registry order. */
+function registryOffer(
+  registry: ModelsDevRegistry,
+  provider: ProviderId,
+  npmOf: (id: string) => string,
+  accepts: (id: string) => boolean = () => true,
+): OfferedModel[] {
   const out: OfferedModel[] = [];
-  for (const [id, model] of Object.entries(sourceProvider(registry, "codex").models)) {
-    if (!usable(model) || !isCodexSubscriptionModel(id)) continue;
+  for (const [id, model] of Object.entries(sourceProvider(registry, provider).models)) {
+    if (!usable(model) || !accepts(id)) continue;
     const facts = factsOf(model);
-    if (!facts) continue;
-    const override = codexLimitOverride(id);
-    if (override) facts.limit = { ...override };
-    out.push(offer("codex", id, facts, "@ai-sdk/openai"));
+    if (facts) out.push(offer(provider, id, facts, npmOf(id)));
+  }
+  return out;
+}
+
+export function codexOffer(registry: ModelsDevRegistry): OfferedModel[] {
+  const out = registryOffer(registry, "codex", () => "@ai-sdk/openai", isCodexSubscriptionModel);
+  for (const model of out) {
+    const override = codexLimitOverride(model.id);
+    if (override) model.facts.limit = { ...override };
   }
   return out;
 }
 
 export function claudeOffer(registry: ModelsDevRegistry): OfferedModel[] {
-  const out: OfferedModel[] = [];
-  for (const [id, model] of Object.entries(sourceProvider(registry, "claude").models)) {
-    if (!usable(model)) continue;
-    const facts = factsOf(model);
-    if (facts) out.push(offer("claude", id, facts, "@ai-sdk/anthropic"));
-  }
-  return out;
+  return registryOffer(registry, "claude", () => "@ai-sdk/anthropic");
 }
 
 /** Copilot from models.dev's `github-copilot` list, when no live list can be had. */
 export function copilotOfferFromRegistry(registry: ModelsDevRegistry): OfferedModel[] {
-  const out: OfferedModel[] = [];
-  for (const [id, model] of Object.entries(sourceProvider(registry, "copilot").models)) {
-    if (!usable(model)) continue;
-    const facts = factsOf(model);
-    if (facts) out.push(offer("copilot", id, facts, COPILOT_NPM[copilotApiKind(id)]));
-  }
-  return out;
+  return registryOffer(registry, "copilot", (id) => COPILOT_NPM[copilotApiKind(id)]);
 }
 
 /** Live Copilot models, with models.dev metadata where it knows the model. */
