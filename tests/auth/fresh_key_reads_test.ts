@@ -43,15 +43,21 @@ function heldKv(kv: Deno.Kv) {
   };
 }
 
+/** A memory KV (holding the active record unless `empty`), its held view and a reader over it. */
+async function setup(options: { empty?: boolean } = {}) {
+  const kv = await Deno.openKv(":memory:");
+  if (!options.empty) await kv.set(keys.apiKey(ID), record());
+  const held = heldKv(kv);
+  return { kv, held, reads: new FreshKeyReads(held.kv), [Symbol.dispose]: () => kv.close() };
+}
+
 /** Lets queued promise callbacks (and the KV's own snapshot) run. */
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
 Deno.test("fresh key reads", async (t) => {
   await t.step("a read that began before a request never answers it", async () => {
-    using kv = await Deno.openKv(":memory:");
-    await kv.set(keys.apiKey(ID), record());
-    const held = heldKv(kv);
-    const reads = new FreshKeyReads(held.kv);
+    using env = await setup();
+    const { kv, held, reads } = env;
 
     const before = reads.read(ID);
     await settle();
@@ -73,10 +79,8 @@ Deno.test("fresh key reads", async (t) => {
   await t.step(
     "requests arriving during a read share the next one, each with its own copy",
     async () => {
-      using kv = await Deno.openKv(":memory:");
-      await kv.set(keys.apiKey(ID), record());
-      const held = heldKv(kv);
-      const reads = new FreshKeyReads(held.kv);
+      using env = await setup();
+      const { held, reads } = env;
 
       const first = reads.read(ID);
       await settle();
@@ -94,10 +98,8 @@ Deno.test("fresh key reads", async (t) => {
   );
 
   await t.step("a failed read fails only its own callers; the next read still starts", async () => {
-    using kv = await Deno.openKv(":memory:");
-    await kv.set(keys.apiKey(ID), record());
-    const held = heldKv(kv);
-    const reads = new FreshKeyReads(held.kv);
+    using env = await setup();
+    const { held, reads } = env;
 
     const first = reads.read(ID);
     await settle();
@@ -110,9 +112,8 @@ Deno.test("fresh key reads", async (t) => {
   });
 
   await t.step("when nothing is in flight a request starts its read at once", async () => {
-    using kv = await Deno.openKv(":memory:");
-    const held = heldKv(kv);
-    const reads = new FreshKeyReads(held.kv);
+    using env = await setup({ empty: true });
+    const { held, reads } = env;
 
     const missing = reads.read(ID);
     await settle();
