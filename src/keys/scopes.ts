@@ -23,6 +23,24 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/**
+ * Compiled patterns, shared: the proxy checks a key's patterns (up to 200)
+ * on every request, and compiling them each time costs more than matching.
+ * Patterns are few (admin-written); the bound only guards against growth.
+ */
+const compiled = new Map<string, RegExp>();
+const MAX_COMPILED = 4096;
+
+function patternRegExp(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    re = globToRegExp(pattern);
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
 export function keyAllowsProvider(key: Pick<ApiKeyRecord, "providers">, provider: ProviderId) {
   return key.providers === undefined || key.providers.includes(provider);
 }
@@ -36,7 +54,7 @@ export function keyAllowsModel(
   if (key.models === undefined) return true;
   const candidates = [model, listedModelId(provider, model)];
   return key.models.some((pattern) => {
-    const re = globToRegExp(pattern);
+    const re = patternRegExp(pattern);
     return candidates.some((c) => re.test(c));
   });
 }
