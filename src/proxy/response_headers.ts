@@ -17,7 +17,7 @@ const ALLOWED = new Set([
 
 const ALLOWED_PREFIXES = ["anthropic-ratelimit-", "x-ratelimit-", "x-codex-"];
 
-export function allowedResponseHeader(name: string): boolean {
+function allowedResponseHeader(name: string): boolean {
   if (ALLOWED.has(name)) return true;
   for (const prefix of ALLOWED_PREFIXES) if (name.startsWith(prefix)) return true;
   return false;

@@ -70,7 +70,7 @@ const encoder = new TextEncoder();
 const KEEPALIVE = encoder.encode(encodeComment("keepalive"));
 
 /** Something a Ticker looks at on every tick. */
-export interface Watch {
+interface Watch {
   check(): void;
 }
 
@@ -112,7 +112,7 @@ class Ticker {
 const tickers = new Map<number, Ticker>();
 
 /** The shared ticker for limits of `shortestMs`: a fifth of it, at least 5 ms, at most 1 s. */
-export function tickerFor(shortestMs: number): Ticker {
+function tickerFor(shortestMs: number): Ticker {
   const period = Math.min(1000, Math.max(5, Math.floor(shortestMs / 5)));
   let ticker = tickers.get(period);
   if (!ticker) tickers.set(period, ticker = new Ticker(period));
@@ -283,7 +283,7 @@ interface ChunkReader {
  * idle open stream holds for its whole life: 64 MB for 1000 streams. Bodies
  * that are not byte streams fall back to the default reader.
  */
-export function smallChunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
+function smallChunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
   let byob: ReadableStreamBYOBReader;
   try {
     byob = body.getReader({ mode: "byob" });

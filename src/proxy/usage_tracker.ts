@@ -46,10 +46,6 @@ export class RequestTracker {
     this.model = base.model;
   }
 
-  get finished(): boolean {
-    return this.#finished;
-  }
-
   /** Runs when the request ends (limits release, for instance). */
   onEnd(callback: () => void): void {
     this.#onEnd.push(callback);
