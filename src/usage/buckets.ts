@@ -118,7 +118,7 @@ export function eventCounters(event: UsageEvent): BucketCounters {
 }
 
 /** KV keys hold at most 2 KiB: client-chosen strings (the model) are capped. */
-const MAX_DIM_LENGTH = 200;
+export const MAX_DIM_LENGTH = 200;
 const dim = (s: string | null) => (s ?? "").slice(0, MAX_DIM_LENGTH);
 
 export function eventDims(

@@ -37,11 +37,11 @@ import {
   type UsageBatch,
   usageMessage,
 } from "./ingest.ts";
+import { MAX_DIM_LENGTH } from "./buckets.ts";
 import type { UsageEvent } from "./types.ts";
 
 /** Deltas per queue message: with dimensions capped at 200 characters, well under 64 KiB. */
 const MAX_DELTAS_PER_MESSAGE = 48;
-const MAX_FIELD_LENGTH = 200;
 
 /**
  * Redelivery after a failed consumer run: 1 s, 5 s, 30 s, 2 min, 10 min (Deno
@@ -76,7 +76,7 @@ export function kvHasQueues(deps: Pick<Deps, "config">): boolean {
 }
 
 const cap = <T extends string | null>(s: T): T =>
-  (typeof s === "string" && s.length > MAX_FIELD_LENGTH ? s.slice(0, MAX_FIELD_LENGTH) : s) as T;
+  (typeof s === "string" && s.length > MAX_DIM_LENGTH ? s.slice(0, MAX_DIM_LENGTH) : s) as T;
 
 /** Records one finished request. Never throws and never waits for KV. */
 export function recordUsage(deps: Deps, event: UsageEvent): Promise<void> {
