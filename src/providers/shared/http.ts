@@ -5,6 +5,7 @@
  */
 import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "./errors.ts";
+import { isObject, parseJsonObject, toNumber } from "../proxy_util.ts";
 
 export const PROVIDER_TIMEOUT_MS = 8_000;
 
@@ -28,33 +29,18 @@ export async function callProvider(
 
 /** The JSON object of an answer, or undefined when it is not one (the body is consumed). */
 export async function readJsonObject(res: Response): Promise<Record<string, unknown> | undefined> {
-  const text = await res.text().catch(() => "");
-  try {
-    const value = JSON.parse(text);
-    return value && typeof value === "object" && !Array.isArray(value)
-      ? value as Record<string, unknown>
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(await res.text().catch(() => ""));
 }
 
 export function str(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-export function num(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) {
-    return Number(value);
-  }
-  return undefined;
-}
+/** A finite number, or a numeric string ("5", as some of these APIs send it), as a number. */
+export const num = toNumber;
 
 export function obj(value: unknown): Record<string, unknown> | undefined {
-  return value && typeof value === "object" && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
+  return isObject(value) ? value : undefined;
 }
 
 const PERMANENT_CODES = new Set([
