@@ -13,6 +13,7 @@ import { badRequest, errorResponse, KleisError } from "../src/errors.ts";
 import type { ProviderId } from "../src/providers/ids.ts";
 import { proxyAdapter } from "../src/providers/mod.ts";
 import { PROXY_ROUTE_PREFIX } from "../src/providers/proxy_types.ts";
+import { isObject, type JsonObject } from "../src/providers/proxy_util.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../src/keys/scopes.ts";
 import { acquireKeyLimits } from "../src/keys/limits.ts";
 import { ProxyEngine, type ProxyEngineOptions } from "../src/proxy/engine.ts";
@@ -29,17 +30,15 @@ function failureOf(error: KleisError): FailureSource {
   return BACKEND_CODES.has(error.code) ? "backend" : "proxy";
 }
 
-function parseBody(text: string): Record<string, unknown> {
+function parseBody(text: string): JsonObject {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     throw badRequest("invalid_json", "The request body is not valid JSON.");
   }
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw badRequest("invalid_json", "The request body must be a JSON object.");
-  }
-  return body as Record<string, unknown>;
+  if (!isObject(body)) throw badRequest("invalid_json", "The request body must be a JSON object.");
+  return body;
 }
 
 export function proxyRoutes(deps: Deps, options: ProxyEngineOptions = {}) {

@@ -237,6 +237,9 @@ Deno.test("Kleis's own refusals: no account, bad JSON, missing model, other prov
   const bad = await h.request("/openai/v1/responses", "{not json");
   assert.equal(bad.status, 400);
   assert.equal((await bad.json()).error.code, "invalid_json");
+  const array = await h.request("/openai/v1/responses", '[{"model":"gpt-5.5"}]');
+  assert.equal(array.status, 400);
+  assert.match((await array.json()).error.message, /must be a JSON object/);
   const noModel = await h.request("/openai/v1/responses", { input: "x" });
   assert.equal(noModel.status, 400);
   assert.equal((await noModel.json()).error.code, "missing_model");
@@ -252,6 +255,6 @@ Deno.test("Kleis's own refusals: no account, bad JSON, missing model, other prov
   assert.equal(model.status, 403);
   assert.equal(model.headers.get("x-kleis-request-id") !== null, true);
   assert.match((await model.json()).error.message, /gpt-5\.5/);
-  assert.equal(h.usage.length, 6, "every refused request is recorded once");
+  assert.equal(h.usage.length, 7, "every refused request is recorded once");
   assert.ok(h.usage.every((u) => u.failure === "proxy"));
 });
