@@ -185,7 +185,7 @@ export class ProxyEngine {
       if (response.status < 400) {
         tracker.accountId = account.id;
         const now = this.deps.now();
-        void this.quota.record(account.id, adapter.quota(response.headers, now));
+        void this.quota.record(account.id, () => adapter.quota(response.headers, now));
         const answer = await buildAnswer({
           response,
           abort,
@@ -219,7 +219,7 @@ export class ProxyEngine {
         const cooldown = verdict.action === "cooldown"
           ? { model: verdict.model, until: verdict.until, reason: verdict.reason }
           : { model: "*", until: now + AUTH_COOLDOWN_MS, reason: "unauthorized" };
-        void this.quota.record(account.id, adapter.quota(response.headers, now), true);
+        void this.quota.record(account.id, () => adapter.quota(response.headers, now), true);
         await this.cooldowns.set({ accountId: account.id, status: response.status, ...cooldown });
         this.deps.log.info("Account cooling down.", {
           accountId: account.id,
@@ -234,7 +234,7 @@ export class ProxyEngine {
       // Any other error (a 400 from the prompt classifier included) is the
       // backend's answer to this request: never a reason to rotate.
       tracker.accountId = account.id;
-      void this.quota.record(account.id, adapter.quota(response.headers, now));
+      void this.quota.record(account.id, () => adapter.quota(response.headers, now));
       tracker.firstByte();
       tracker.finish(response.status, "backend");
       return {

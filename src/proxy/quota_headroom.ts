@@ -28,14 +28,23 @@ export class QuotaRecorder {
     private readonly intervalMs = QUOTA_WRITE_INTERVAL_MS,
   ) {}
 
-  /** Stores the reading unless this instance stored one for the account recently. */
-  record(accountId: string, reading: QuotaReading | undefined, force = false): Promise<void> {
-    if (!reading) return Promise.resolve();
+  /**
+   * Stores a reading unless this instance stored one for the account
+   * recently. `read` parses the headers and runs only when a write is due,
+   * not on every answer.
+   */
+  record(
+    accountId: string,
+    read: () => QuotaReading | undefined,
+    force = false,
+  ): Promise<void> {
     const now = this.deps.now();
     const last = this.#lastWrite.get(accountId);
     if (!force && last !== undefined && now - last < this.intervalMs && now >= last) {
       return Promise.resolve();
     }
+    const reading = read();
+    if (!reading) return Promise.resolve();
     if (this.#lastWrite.size >= MAX_TRACKED) this.#lastWrite.clear();
     this.#lastWrite.set(accountId, now);
     const record: AccountQuotaRecord = {
