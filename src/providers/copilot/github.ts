@@ -1,10 +1,15 @@
 /** GitHub API calls of a Copilot account: user lookup and the `ghu_` token exchange. */
 import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "../shared/errors.ts";
-import { callProvider, num, readJsonObject, str } from "../shared/http.ts";
-import type { AccountIdentity, StoredTokens } from "../account_types.ts";
+import { callProvider, num, obj, readJsonObject, str } from "../shared/http.ts";
+import type { AccountIdentity, LoginResult, StoredTokens } from "../account_types.ts";
 import { EXCHANGE_HEADERS, TOKEN_EXCHANGE_PATH, USER_AGENT, USER_PATH } from "./constants.ts";
 import { copilotApiBase, githubApiOrigin } from "./hosts.ts";
+
+/** `ghu_` editor tokens are exchanged for a Copilot API token; `gho_` tokens are used directly. */
+export function isEditorToken(token: string): boolean {
+  return token.startsWith("ghu_");
+}
 
 export interface GithubUser {
   id: number;
@@ -53,7 +58,7 @@ export async function fetchGithubUser(
   return email ? { id, login, email } : { id, login };
 }
 
-export function githubIdentity(user: GithubUser, domain: string | undefined): AccountIdentity {
+function githubIdentity(user: GithubUser, domain: string | undefined): AccountIdentity {
   // Ids are unique per GitHub instance only, so an Enterprise identity carries its domain.
   const identity: AccountIdentity = {
     externalId: domain ? `${domain}:${user.id}` : String(user.id),
@@ -86,14 +91,26 @@ export async function exchangeEditorToken(
       "The Copilot token answer was incomplete.",
     );
   }
-  const endpoints = body?.["endpoints"];
-  let apiBase = endpoints && typeof endpoints === "object"
-    ? str((endpoints as Record<string, unknown>)["api"])
-    : undefined;
-  apiBase ??= copilotApiBase(deps, domain);
+  const apiBase = str(obj(body?.["endpoints"])?.["api"]) ?? copilotApiBase(deps, domain);
   return {
     copilotToken: token,
     copilotTokenExpiresAt: expiresAt * 1000,
     copilotApiBase: apiBase.replace(/\/+$/, ""),
   };
+}
+
+/**
+ * The account of a GitHub token (device-flow login or import): who it is at
+ * GitHub and, for a `ghu_` token, the exchanged Copilot token.
+ */
+export async function githubLogin(
+  deps: Deps,
+  domain: string | undefined,
+  token: string,
+): Promise<LoginResult> {
+  const user = await fetchGithubUser(deps, domain, token);
+  const tokens: StoredTokens = isEditorToken(token)
+    ? { accessToken: token, ...await exchangeEditorToken(deps, domain, token) }
+    : { accessToken: token };
+  return { tokens, identity: githubIdentity(user, domain) };
 }

@@ -3,7 +3,7 @@ import type { Deps } from "../../deps.ts";
 import { badRequest } from "../../errors.ts";
 import type { ImportResult, ParsedCredentials } from "../account_types.ts";
 import { normaliseEnterpriseDomain } from "./hosts.ts";
-import { exchangeEditorToken, fetchGithubUser, githubIdentity } from "./github.ts";
+import { githubLogin } from "./github.ts";
 
 export async function importCopilot(deps: Deps, parsed: ParsedCredentials): Promise<ImportResult> {
   const token = parsed.accessToken;
@@ -14,9 +14,5 @@ export async function importCopilot(deps: Deps, parsed: ParsedCredentials): Prom
     );
   }
   const domain = normaliseEnterpriseDomain(parsed.host);
-  const user = await fetchGithubUser(deps, domain, token);
-  const tokens = token.startsWith("ghu_")
-    ? { accessToken: token, ...await exchangeEditorToken(deps, domain, token) }
-    : { accessToken: token };
-  return { tokens, identity: githubIdentity(user, domain), warnings: [] };
+  return { ...await githubLogin(deps, domain, token), warnings: [] };
 }

@@ -21,7 +21,7 @@ import {
   USER_AGENT,
 } from "./constants.ts";
 import { githubOrigin, normaliseEnterpriseDomain } from "./hosts.ts";
-import { exchangeEditorToken, fetchGithubUser, githubIdentity } from "./github.ts";
+import { githubLogin } from "./github.ts";
 
 const HEADERS = {
   Accept: "application/json",
@@ -108,9 +108,5 @@ export async function completeCopilotLogin(
       `GitHub did not complete the login (${error ?? `HTTP ${res.status}`}).`,
     );
   }
-  const user = await fetchGithubUser(deps, domain, token);
-  const tokens = token.startsWith("ghu_")
-    ? { accessToken: token, ...await exchangeEditorToken(deps, domain, token) }
-    : { accessToken: token };
-  return { status: "complete", login: { tokens, identity: githubIdentity(user, domain) } };
+  return { status: "complete", login: await githubLogin(deps, domain, token) };
 }

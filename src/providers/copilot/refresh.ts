@@ -9,11 +9,7 @@ import type { AccountRecord, UpstreamCredentials } from "../../accounts/types.ts
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { COPILOT_TOKEN_MARGIN_MS } from "./constants.ts";
 import { copilotApiBase, enterpriseDomainOf } from "./hosts.ts";
-import { exchangeEditorToken, fetchGithubUser } from "./github.ts";
-
-export function isEditorToken(token: string): boolean {
-  return token.startsWith("ghu_");
-}
+import { exchangeEditorToken, fetchGithubUser, isEditorToken } from "./github.ts";
 
 export function copilotNeedsRefresh(tokens: StoredTokens, now: number, force: boolean): boolean {
   if (force) return true;
