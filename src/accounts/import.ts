@@ -36,6 +36,20 @@ function wrongProvider(found: ProviderId, route: ProviderId): KleisError {
   );
 }
 
+/** A credential with those of `fields` that have a value (files leave many out). */
+function credential(
+  accessToken: string,
+  fields: {
+    [K in Exclude<keyof ParsedCredentials, "accessToken">]?: ParsedCredentials[K] | undefined;
+  },
+): ParsedCredentials {
+  const parsed: ParsedCredentials = { accessToken };
+  for (const [name, value] of Object.entries(fields)) {
+    if (value !== undefined) Object.assign(parsed, { [name]: value });
+  }
+  return parsed;
+}
+
 function requireToken(value: unknown, field: string): string {
   const token = str(value);
   if (!token) throw badRequest("invalid_credentials", `${field} is missing or not a string.`);
@@ -75,31 +89,21 @@ export function parseCredentialInput(provider: ProviderId, body: unknown): Parse
   const codexTokens = obj(input["tokens"]);
   if (codexTokens) {
     if (provider !== "codex") throw wrongProvider("codex", provider);
-    const parsed: ParsedCredentials = {
-      accessToken: requireToken(codexTokens["access_token"], "tokens.access_token"),
-    };
-    const refresh = str(codexTokens["refresh_token"]);
-    const idToken = str(codexTokens["id_token"]);
-    const accountId = str(codexTokens["account_id"]);
-    if (refresh) parsed.refreshToken = refresh;
-    if (idToken) parsed.idToken = idToken;
-    if (accountId) parsed.accountId = accountId;
-    return parsed;
+    return credential(requireToken(codexTokens["access_token"], "tokens.access_token"), {
+      refreshToken: str(codexTokens["refresh_token"]),
+      idToken: str(codexTokens["id_token"]),
+      accountId: str(codexTokens["account_id"]),
+    });
   }
 
   const claude = obj(input["claudeAiOauth"]);
   if (claude) {
     if (provider !== "claude") throw wrongProvider("claude", provider);
-    const parsed: ParsedCredentials = {
-      accessToken: requireToken(claude["accessToken"], "claudeAiOauth.accessToken"),
-    };
-    const refresh = str(claude["refreshToken"]);
-    const expiresAt = epochMs(claude["expiresAt"]);
-    const plan = str(claude["subscriptionType"]);
-    if (refresh) parsed.refreshToken = refresh;
-    if (expiresAt !== undefined) parsed.expiresAt = expiresAt;
-    if (plan) parsed.plan = plan;
-    return parsed;
+    return credential(requireToken(claude["accessToken"], "claudeAiOauth.accessToken"), {
+      refreshToken: str(claude["refreshToken"]),
+      expiresAt: epochMs(claude["expiresAt"]),
+      plan: str(claude["subscriptionType"]),
+    });
   }
 
   const openCodeKeys = Object.values(OPENCODE_ENTRY).filter((k) => obj(input[k]));
@@ -117,19 +121,14 @@ export function parseCredentialInput(provider: ProviderId, body: unknown): Parse
         `The "${OPENCODE_ENTRY[provider]}" entry is not an OAuth login.`,
       );
     }
-    const parsed: ParsedCredentials = {
-      accessToken: requireToken(entry["access"], `${OPENCODE_ENTRY[provider]}.access`),
-    };
-    const refresh = str(entry["refresh"]);
     // Copilot entries repeat the gho_ token as "refresh" and say expires: 0; neither applies.
-    if (refresh && provider !== "copilot") parsed.refreshToken = refresh;
-    const expiresAt = epochMs(entry["expires"]);
-    if (expiresAt !== undefined && provider !== "copilot") parsed.expiresAt = expiresAt;
-    const accountId = str(entry["accountId"]);
-    if (accountId) parsed.accountId = accountId;
-    const enterprise = str(entry["enterpriseUrl"]);
-    if (enterprise) parsed.host = enterprise;
-    return parsed;
+    const copilot = provider === "copilot";
+    return credential(requireToken(entry["access"], `${OPENCODE_ENTRY[provider]}.access`), {
+      refreshToken: copilot ? undefined : str(entry["refresh"]),
+      expiresAt: copilot ? undefined : epochMs(entry["expires"]),
+      accountId: str(entry["accountId"]),
+      host: str(entry["enterpriseUrl"]),
+    });
   }
 
   // Copilot apps.json ("<host>:<appId>" keys) and hosts.json ("<host>" keys).
@@ -142,14 +141,11 @@ export function parseCredentialInput(provider: ProviderId, body: unknown): Parse
     };
     const chosen = copilotEntries.find((e) => hostOf(e) === "github.com") ?? copilotEntries[0]!;
     const value = obj(chosen[1])!;
-    const parsed: ParsedCredentials = {
-      accessToken: requireToken(value["oauth_token"], "oauth_token"),
-    };
     const host = hostOf(chosen);
-    if (host !== "github.com") parsed.host = host;
-    const user = str(value["user"]);
-    if (user) parsed.user = user;
-    return parsed;
+    return credential(requireToken(value["oauth_token"], "oauth_token"), {
+      host: host === "github.com" ? undefined : host,
+      user: str(value["user"]),
+    });
   }
   throw badRequest(
     "unrecognised_credentials",
