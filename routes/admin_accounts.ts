@@ -6,6 +6,7 @@ import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest } from "../src/errors.ts";
 import { isProviderId, PROVIDER_IDS, type ProviderId } from "../src/providers/ids.ts";
+import { readJsonBody } from "../src/keys/validation.ts";
 import { makePrimary, patchAccount, removeAccount } from "../src/accounts/repository.ts";
 import { accountView, listAccountViews, refreshAccountNow } from "../src/accounts/service.ts";
 import { adminAccountView } from "../src/accounts/status.ts";
@@ -28,17 +29,6 @@ const completeSchema = z.strictObject({
   flowId: z.string().min(1).max(100),
   code: z.string().min(1).max(8192).optional(),
 });
-
-/** The JSON body; invalid JSON is a 400 in the admin error shape. */
-export async function jsonBody(c: Context, { optional = false } = {}): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === "" && optional) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest("invalid_json", "The request body is not valid JSON.");
-  }
-}
 
 export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
@@ -67,7 +57,7 @@ export function adminAccountsRoutes(deps: Deps) {
   );
 
   app.patch("/accounts/:id", async (c) => {
-    const patch = validate(patchSchema, await jsonBody(c));
+    const patch = validate(patchSchema, await readJsonBody(c.req.raw));
     const account = await patchAccount(deps, c.req.param("id"), patch);
     return c.json({ account: await adminAccountView(deps, account) });
   });
@@ -93,19 +83,19 @@ export function adminAccountsRoutes(deps: Deps) {
 
   app.post("/accounts/:provider/oauth/start", async (c) => {
     const p = provider(c);
-    const input = validate(startSchema, await jsonBody(c, { optional: true }));
+    const input = validate(startSchema, await readJsonBody(c.req.raw, true));
     return c.json(await startOAuthFlow(deps, p, input));
   });
 
   app.post("/accounts/:provider/oauth/complete", async (c) => {
     const p = provider(c);
-    const input = validate(completeSchema, await jsonBody(c));
+    const input = validate(completeSchema, await readJsonBody(c.req.raw));
     return c.json(await completeOAuthFlow(deps, p, input));
   });
 
   app.post("/accounts/:provider/import", async (c) => {
     const p = provider(c);
-    return c.json(await importCredentials(deps, p, await jsonBody(c)));
+    return c.json(await importCredentials(deps, p, await readJsonBody(c.req.raw)));
   });
 
   return app;

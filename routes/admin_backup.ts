@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { exportBackup, restoreBackup } from "../src/accounts/backup.ts";
-import { jsonBody } from "./admin_accounts.ts";
+import { readJsonBody } from "../src/keys/validation.ts";
 
 export function adminBackupRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
@@ -13,6 +13,9 @@ export function adminBackupRoutes(deps: Deps) {
     c.header("Content-Disposition", `attachment; filename="kleis-backup-${day}.json"`);
     return c.json(file);
   });
-  app.post("/restore", async (c) => c.json(await restoreBackup(deps, await jsonBody(c))));
+  app.post(
+    "/restore",
+    async (c) => c.json(await restoreBackup(deps, await readJsonBody(c.req.raw))),
+  );
   return app;
 }
