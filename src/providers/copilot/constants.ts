@@ -16,7 +16,7 @@ export const EXCHANGE_HEADERS = {
   "User-Agent": "GitHubCopilotChat/0.35.0",
 } as const;
 export const USER_AGENT = "Kleis";
-/** Margin (s) added to the device-flow interval between two polls. */
+/** Margin (ms) added to the device-flow interval between two polls. */
 export const POLL_MARGIN_MS = 1_000;
 /** Re-exchange a Copilot token this long before it expires. */
 export const COPILOT_TOKEN_MARGIN_MS = 5 * 60_000;
