@@ -389,8 +389,13 @@ Deno.test({
           assert.match(rotated, /^kleis_/);
           assert.notEqual(rotated, xssSecret);
           await page.click("text=I have saved it");
+          // The dialog's close event (which removes it) runs after the click returns.
+          await secretInput.waitFor({ state: "detached" });
           await card.locator("dd", { hasText: /^until / }).waitFor();
-          assert.ok(!(await pageContents(page)).includes(rotated));
+          assert.ok(
+            !(await pageContents(page)).includes(rotated),
+            "rotated secret left in the page",
+          );
           // Both secrets work during the grace period.
           for (const key of [xssSecret, rotated]) {
             const res = await fetch(`${base}/v1/models`, {

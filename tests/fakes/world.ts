@@ -101,7 +101,7 @@ const FIXTURE_EXPIRY_MS = 1893456000000;
 const FIXTURE_CODEX_ACCESS =
   "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJodHRwczovL2FwaS5vcGVuYWkuY29tL2F1dGgiOnsiY2hhdGdwdF9hY2NvdW50X2lkIjoiYWNjdC1maXh0dXJlLTAwMDEiLCJjaGF0Z3B0X3BsYW5fdHlwZSI6InBybyJ9LCJodHRwczovL2FwaS5vcGVuYWkuY29tL3Byb2ZpbGUiOnsiZW1haWwiOiJkZXZAZXhhbXBsZS5jb20ifSwiZXhwIjoxODkzNDU2MDAwLCJpYXQiOjE4OTI1OTIwMDB9.c2lnbmF0dXJl";
 
-/** Identities behind the credential fixtures (`/work/shared/fixtures/credentials`). */
+/** Identities behind the credential fixtures (`tests/fixtures/credentials`). */
 export const FIXTURE_IDENTITIES = {
   github: { userId: 1000001, login: "octo-fixture", email: "octo-fixture@example.com" },
   codex: {

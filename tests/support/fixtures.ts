@@ -1,11 +1,9 @@
 /**
- * The credential files of shared/fixtures/credentials, which sits beside the
- * repository (in a developer's checkout and in CI's fresh clone alike).
+ * The credential files Kleis can import, in the shapes found on disk (made-up
+ * values, expiries in 2030). They ship in tests/fixtures/credentials so a
+ * clone with nothing beside it passes the suite.
  */
-export const CREDENTIAL_FIXTURES = new URL(
-  "../../../shared/fixtures/credentials/",
-  import.meta.url,
-);
+export const CREDENTIAL_FIXTURES = new URL("../fixtures/credentials/", import.meta.url);
 
 export function credentialFixture(name: string): URL {
   return new URL(name, CREDENTIAL_FIXTURES);
