@@ -91,7 +91,10 @@ export function errorBody(style: ErrorStyle, error: KleisError): unknown {
 
 /** Which error style a request path answers in. */
 export function errorStyleForPath(path: string): ErrorStyle {
-  if (path.startsWith("/anthropic/") || path.startsWith("/copilot/v1/messages")) return "anthropic";
+  if (
+    path.startsWith("/anthropic/") || path.startsWith("/copilot/v1/messages") ||
+    path.startsWith("/v1/messages")
+  ) return "anthropic";
   if (
     path.startsWith("/openai/") || path.startsWith("/copilot/") || path.startsWith("/v1/")
   ) return "openai";

@@ -57,6 +57,10 @@ export interface AnswerRewriter {
   event(event: SseEvent): string | undefined;
   /** Rewrites a JSON answer; undefined keeps the original text. */
   json(body: unknown): unknown | undefined;
+  /** Text still owed to the client when the backend's stream ends (API translation). */
+  end?(): string;
+  /** The error event ending a broken stream, when the client speaks another API than the backend. */
+  fail?(code: string, message: string): string;
 }
 
 /** The final answer of a non-streaming client whose call was streamed upstream. */

@@ -59,6 +59,8 @@ export interface ProxyRequest {
   model: string;
   /** Aborts when the client goes away. */
   signal: AbortSignal;
+  /** Wraps the adapter's prepared call (API translation of the answer). */
+  adapt?: (call: PreparedCall) => PreparedCall;
 }
 
 export interface ProxyEngineOptions {
@@ -95,7 +97,7 @@ export class ProxyEngine {
   /** Answers the request (or throws a KleisError Kleis answers itself; the caller records it). */
   async handle(req: ProxyRequest, tracker: RequestTracker): Promise<Response> {
     const adapter = proxyAdapter(req.provider);
-    const call = adapter.prepare({
+    const prepared = adapter.prepare({
       endpoint: req.endpoint,
       headers: req.headers,
       body: req.body,
@@ -103,6 +105,7 @@ export class ProxyEngine {
       model: req.model,
       keyId: req.key.id,
     });
+    const call = req.adapt?.(prepared) ?? prepared;
     const { accounts, primaryId } = await this.accounts.get(req.provider);
     const pinnedId = req.key.accounts?.[req.provider];
     let session: { hash: string; record: AffinityRecord | null } | undefined;

@@ -215,6 +215,7 @@ class ProxyStreamSource implements Watch {
           meter.observeRaw(raw);
           if (rewriter) text += rewriter.event(parseEvent(raw)) ?? raw;
         }
+        if (rewriter?.end) text += rewriter.end();
         if (text) this.#send(encoder.encode(text));
         this.#end("completed");
         this.#controller.close();
@@ -234,6 +235,8 @@ class ProxyStreamSource implements Watch {
         meter.observeEvent(event);
         text += rewriter.event(event) ?? event.raw;
       }
+      // A translating rewriter may owe nothing for these events: read on.
+      if (text === "") continue;
       this.#send(encoder.encode(text));
       return;
     }
@@ -264,7 +267,9 @@ class ProxyStreamSource implements Watch {
       this.#controller.error(new Error(message));
       return;
     }
-    this.#controller.enqueue(encoder.encode(streamErrorEvent(this.#opts.shape, code, message)));
+    const event = this.#opts.rewriter?.fail?.(code, message) ??
+      streamErrorEvent(this.#opts.shape, code, message);
+    this.#controller.enqueue(encoder.encode(event));
     this.#controller.close();
   }
 }

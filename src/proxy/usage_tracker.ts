@@ -30,6 +30,8 @@ const NO_TOKENS: TokenUsage = {
 
 export class RequestTracker {
   accountId: string | null = null;
+  /** Known once the model id is resolved (the generic routes serve every provider). */
+  provider: ProviderId | null;
   model: string | null;
   #firstByteAt: number | undefined;
   #finished = false;
@@ -44,6 +46,7 @@ export class RequestTracker {
     private readonly startedAt: number,
   ) {
     this.model = base.model;
+    this.provider = base.provider;
   }
 
   /** Runs when the request ends (limits release, for instance). */
@@ -64,7 +67,7 @@ export class RequestTracker {
       at: this.deps.now(),
       keyId: this.base.keyId,
       accountId: this.accountId,
-      provider: this.base.provider,
+      provider: this.provider,
       model: this.model,
       endpoint: this.base.endpoint,
       status,
