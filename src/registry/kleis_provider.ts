@@ -195,3 +195,32 @@ export function kleisProviderEntry(models: readonly OfferedModel[], baseUrl: str
     models: Object.fromEntries(models.map((m) => [m.listedId, kleisModelEntry(m, baseUrl)])),
   };
 }
+
+/**
+ * The same models once more under each API shape Kleis translates to every
+ * backend (`/v1/chat/completions`, `/v1/responses`, `/v1/messages`), for
+ * clients that speak only one of them: `kleis-chat/anthropic/claude-sonnet-4-5`
+ * reaches Claude through Chat Completions, `kleis-messages/gpt-5.5` Codex
+ * through Anthropic Messages. `kleis` itself keeps each model's native route.
+ */
+export const TRANSLATED_PROVIDERS = [
+  { id: "kleis-chat", name: "Kleis (Chat Completions)", npm: "@ai-sdk/openai-compatible" },
+  { id: "kleis-responses", name: "Kleis (Responses)", npm: "@ai-sdk/openai" },
+  { id: "kleis-messages", name: "Kleis (Anthropic Messages)", npm: "@ai-sdk/anthropic" },
+] as const;
+
+export function translatedProviderEntries(models: readonly OfferedModel[], baseUrl: string) {
+  const api = `${baseUrl}/v1`;
+  return Object.fromEntries(TRANSLATED_PROVIDERS.map((p) => [p.id, {
+    id: p.id,
+    name: p.name,
+    env: ["KLEIS_API_KEY"],
+    npm: p.npm,
+    api,
+    doc: `${baseUrl}/admin/`,
+    models: Object.fromEntries(models.map((m) => [m.listedId, {
+      ...kleisModelEntry(m, baseUrl),
+      provider: { npm: p.npm, api },
+    }])),
+  }]));
+}

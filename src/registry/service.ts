@@ -22,6 +22,7 @@ import {
   copilotOfferFromRegistry,
   kleisProviderEntry,
   type OfferedModel,
+  translatedProviderEntries,
 } from "./kleis_provider.ts";
 import { getRegistrySnapshot } from "./snapshot.ts";
 import type { ModelsDevRegistry } from "./types.ts";
@@ -181,7 +182,12 @@ export async function registryDocument(
   const snapshot = await getRegistrySnapshot(deps);
   const models = await offeredModels(deps, snapshot.registry, options.key);
   const kleis = JSON.stringify(kleisProviderEntry(models, options.baseUrl));
+  // The other providers' entries as members of the outer object (no braces).
+  const translated = JSON.stringify(translatedProviderEntries(models, options.baseUrl)).slice(
+    1,
+    -1,
+  );
   const body = snapshot.text.trimEnd();
   const open = body.slice(0, -1).trimEnd();
-  return `${open}${open.endsWith("{") ? "" : ","}"kleis":${kleis}}`;
+  return `${open}${open.endsWith("{") ? "" : ","}"kleis":${kleis},${translated}}`;
 }

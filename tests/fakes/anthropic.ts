@@ -2,6 +2,7 @@
 import { estimateTokens, ProxyBackendFake } from "./backend.ts";
 import { anthropicError, messageEvents, messageJson, messagesReply } from "./messages_reply.ts";
 import { bearer, jsonObject, type RecordedRequest } from "./server.ts";
+import { checkMessagesBody } from "./strict_shapes.ts";
 import type { ClaudeIdentity, FakeWorld } from "./world.ts";
 
 export const CLAUDE_IDENTITY_PROMPT = "You are Claude Code, Anthropic's official CLI for Claude.";
@@ -157,6 +158,8 @@ export class FakeAnthropic extends ProxyBackendFake {
     if (typeof model !== "string" || !/^claude-[a-z0-9.-]+$/.test(model)) {
       return anthropicError("not_found_error", `model: ${String(model)}`, 404);
     }
+    const shapeError = checkMessagesBody(body, req.path === "/v1/messages/count_tokens");
+    if (shapeError) return anthropicError("invalid_request_error", shapeError, 400);
     const betas = (req.headers["anthropic-beta"] ?? "").split(",").map((b) => b.trim());
     if (!betas.includes("claude-code-20250219")) {
       return anthropicError("invalid_request_error", POLICY_MESSAGE, 400);

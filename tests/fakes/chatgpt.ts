@@ -2,6 +2,7 @@
 import { ProxyBackendFake } from "./backend.ts";
 import { responsesEvents, responsesReply } from "./responses_reply.ts";
 import { bearer, jsonObject, type RecordedRequest } from "./server.ts";
+import { checkResponsesBody } from "./strict_shapes.ts";
 import type { CodexIdentity, FakeWorld } from "./world.ts";
 
 export const CODEX_PATH = "/backend-api/codex/responses";
@@ -145,6 +146,8 @@ export class FakeChatgpt extends ProxyBackendFake {
       );
     }
     if (!Array.isArray(body["input"])) return detail("Input must be a list");
+    const shapeError = checkResponsesBody(body);
+    if (shapeError) return detail(shapeError);
     const reply = responsesReply(body, req.bodyText, this.reply, this.usage, this.world.now());
     return this.sse(responsesEvents(reply, this.eventLines), {}, this.omitContentType);
   }

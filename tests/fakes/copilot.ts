@@ -5,6 +5,7 @@ import { anthropicError, messageEvents, messageJson, messagesReply } from "./mes
 import { responseObject, responsesEvents, responsesReply } from "./responses_reply.ts";
 import { bearer, jsonObject, type RecordedRequest } from "./server.ts";
 import { type SseEvent, sseEvent } from "./sse.ts";
+import { checkChatBody, checkMessagesBody, checkResponsesBody } from "./strict_shapes.ts";
 import { type FakeWorld, type GithubIdentity, randomId } from "./world.ts";
 
 const PATHS = { chat: "/chat/completions", responses: "/responses", messages: "/v1/messages" };
@@ -98,6 +99,16 @@ export class FakeCopilot extends ProxyBackendFake {
         "Unsupported parameter: 'temperature' is not supported with this model.",
         "temperature",
       );
+    }
+    const shapeError = path === PATHS.messages
+      ? checkMessagesBody(body)
+      : path === PATHS.responses
+      ? checkResponsesBody(body)
+      : checkChatBody(body);
+    if (shapeError) {
+      return path === PATHS.messages
+        ? anthropicError("invalid_request_error", shapeError, 400)
+        : openaiError(400, "invalid_request_body", shapeError);
     }
     if (initiator === "user") this.premiumRequests++;
     const stream = body["stream"] === true;
