@@ -161,7 +161,14 @@ const BLOCK_FIELDS: Record<string, ReadonlySet<string>> = {
   thinking: set("type", "thinking", "signature"),
   redacted_thinking: set("type", "data"),
 };
-const CUSTOM_TOOL_FIELDS = set("name", "description", "input_schema", "cache_control", "type");
+const CUSTOM_TOOL_FIELDS = set(
+  "name",
+  "description",
+  "input_schema",
+  "cache_control",
+  "type",
+  "eager_input_streaming",
+);
 const TOOL_ID = /^[a-zA-Z0-9_-]+$/;
 
 function anthropicBlocks(content: unknown, at: string): Obj[] | string {
