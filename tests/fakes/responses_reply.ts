@@ -56,19 +56,23 @@ export function responsesReply(
   usage: UsageOverride,
   nowMs: number,
 ): ResponsesReply {
-  const tool = /use tool/i.test(lastUserInput(body["input"])) ? firstTool(body) : undefined;
-  const input = usage.input_tokens ?? estimateTokens(bodyText);
+  // A model asked to "use tool" calls it once; given the tool's output it answers in text.
+  const input = body["input"];
+  const answered = Array.isArray(input) &&
+    (input.at(-1) as { type?: unknown } | undefined)?.type === "function_call_output";
+  const tool = !answered && /use tool/i.test(lastUserInput(input)) ? firstTool(body) : undefined;
+  const inputTokens = usage.input_tokens ?? estimateTokens(bodyText);
   const output = usage.output_tokens ?? deltas(text).length + (tool ? 10 : 0);
   const reply: ResponsesReply = {
     id: `resp_${randomId(12)}`,
     model: String(body["model"]),
     text,
     usage: {
-      input_tokens: input,
+      input_tokens: inputTokens,
       input_tokens_details: { cached_tokens: usage.cache_read_input_tokens ?? 0 },
       output_tokens: output,
       output_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
-      total_tokens: input + output,
+      total_tokens: inputTokens + output,
     },
     createdAt: Math.floor(nowMs / 1000),
   };
