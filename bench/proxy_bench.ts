@@ -7,6 +7,11 @@
  *   (b) a bare Deno fetch pass-through (10 lines; the ceiling for any proxy here)
  *   (c) Kleis (main.ts): key auth, limits (high requestsPerMinute), account
  *       selection, usage capture, POST /copilot/v1/chat/completions
+ *   (d) Kleis translating: the same backend reached as Anthropic Messages
+ *       (POST /v1/messages, model copilot/gpt-4.1): the request is
+ *       translated to Chat Completions and the answer (JSON or each SSE
+ *       event) back to Messages; its server CPU per request is compared
+ *       with (c)'s (target ≤ 1.3×)
  *
  * 32 concurrent clients, non-streaming and streaming (20 SSE events): rps,
  * p50/p99 latency, time to first byte (first body chunk). Then the resident
@@ -80,7 +85,21 @@ export async function seed(kvPath: string, backendUrl: string, kv?: Deno.Kv): Pr
   return secret;
 }
 
-/** One slice of load: POST chat completions through `url`, read to the end. */
+const chatBody = (stream: boolean) => ({
+  model: "gpt-4.1",
+  stream,
+  messages: [{ role: "user", content: "Say hello." }],
+});
+
+/** The same question as Anthropic Messages, for the translating route. */
+const messagesBody = (stream: boolean) => ({
+  model: "copilot/gpt-4.1",
+  max_tokens: 256,
+  stream,
+  messages: [{ role: "user", content: "Say hello." }],
+});
+
+/** One slice of load: POST chat completions (or `body`) through `url`, read to the end. */
 export function load(
   label: string,
   url: string,
@@ -88,17 +107,14 @@ export function load(
   stream: boolean,
   durationMs: number,
   concurrency = CONCURRENCY,
+  body: (stream: boolean) => unknown = chatBody,
 ): Promise<LoadResult> {
   return runLoad(label, {
     url,
     init: {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify({
-        model: "gpt-4.1",
-        stream,
-        messages: [{ role: "user", content: "Say hello." }],
-      }),
+      body: JSON.stringify(body(stream)),
     },
     concurrency,
     durationMs,
@@ -240,6 +256,61 @@ export async function kvWritesPerRequest(
   return { json, stream };
 }
 
+interface Target {
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+  pid: number;
+}
+
+/**
+ * Server CPU per request of the translating route against the native one
+ * on the same backend, JSON and 20-event SSE, interleaved in one run.
+ */
+async function translationCpu(native: Target, translated: Target): Promise<void> {
+  const cases = [
+    { target: native, body: chatBody },
+    { target: translated, body: messagesBody },
+  ];
+  for (const c of cases) {
+    await load(c.target.label, c.target.url, c.target.headers, false, 500, CONCURRENCY, c.body);
+  }
+  for (const stream of [false, true]) {
+    const cpu = [0, 0];
+    const requests = [0, 0];
+    const results: LoadResult[][] = [[], []];
+    for (let round = 0; round < 2; round++) {
+      for (const [i, c] of cases.entries()) {
+        const c0 = await processCpuUs(c.target.pid);
+        const r = await load(
+          c.target.label,
+          c.target.url,
+          c.target.headers,
+          stream,
+          DURATION_MS / 2,
+          CONCURRENCY,
+          c.body,
+        );
+        cpu[i]! += await processCpuUs(c.target.pid) - c0;
+        requests[i]! += r.requests;
+        results[i]!.push(r);
+        if (r.errors > 0) console.log(`  (${r.errors} errors in ${c.target.label})`);
+      }
+    }
+    const perRequest = cpu.map((us, i) => us / Math.max(1, requests[i]!));
+    console.log(`translation, ${stream ? "streaming (20 SSE events)" : "non-streaming (JSON)"}:`);
+    for (const i of [0, 1]) {
+      const [x, y] = results[i]!;
+      console.log(`${row(mergeResults(x!, y!))}  ${f(perRequest[i]!, 0)} µs CPU/req in the server`);
+    }
+    console.log(
+      `  translating vs native: ${
+        f(perRequest[1]! / perRequest[0]!)
+      }x server CPU per request (target ≤ 1.30)`,
+    );
+  }
+}
+
 export async function run(): Promise<void> {
   console.log(
     `\n== proxy: ${CONCURRENCY} clients, ${DURATION_MS} ms per case (2 interleaved rounds) ==`,
@@ -272,6 +343,16 @@ export async function run(): Promise<void> {
         pid: kleis.pid,
       },
     ];
+    const translated = {
+      label: "(d) Kleis translating",
+      url: `${kleis.url}/v1/messages`,
+      headers: auth,
+      pid: kleis.pid,
+    };
+    if (Deno.env.get("BENCH_ONLY") === "translation") {
+      await translationCpu(targets[2]!, translated);
+      return;
+    }
 
     // Memory first, on fresh processes: Kleis, and (b) for reference.
     const held = async (pid: number, url: string) => {
@@ -343,6 +424,7 @@ export async function run(): Promise<void> {
       } MB RSS, peak ${f(m.open.hwmMb, 1)} MB`;
     console.log(`memory: Kleis ${mem(kleisMemory)} (target ≤ 150 MB)`);
     console.log(`        (b) ${mem(passMemory)}`);
+    await translationCpu(targets[2]!, translated);
     const writes = await kvWritesPerRequest(backend.url);
     console.log(
       `KV writes per proxied request (sequential, caches warm): JSON ${f(writes.json)}, ` +
