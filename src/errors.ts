@@ -50,7 +50,7 @@ export const tooManyRequests = (code: string, message: string, retryAfterSeconds
     type: "rate_limit_error",
   });
 
-const OPENAI_TYPES: Record<number, string> = {
+export const OPENAI_TYPES: Record<number, string> = {
   400: "invalid_request_error",
   401: "authentication_error",
   403: "permission_error",
@@ -63,7 +63,7 @@ const OPENAI_TYPES: Record<number, string> = {
   503: "api_error",
 };
 
-const ANTHROPIC_TYPES: Record<number, string> = {
+export const ANTHROPIC_TYPES: Record<number, string> = {
   400: "invalid_request_error",
   401: "authentication_error",
   403: "permission_error",

@@ -4,21 +4,12 @@
  * `{"error": {...}}` for OpenAI-shaped clients or `{"type": "error", ...}`
  * for Anthropic-shaped ones, with the backend's message.
  */
+import { ANTHROPIC_TYPES, OPENAI_TYPES } from "../errors.ts";
 import { parseJsonObject } from "../providers/proxy_util.ts";
 import { anthropicType } from "./messages/answer_write.ts";
 import { obj, str } from "./util.ts";
 
 export type ErrorShape = "openai" | "anthropic";
-
-const BY_STATUS: Record<number, string> = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  403: "permission_error",
-  404: "not_found_error",
-  413: "request_too_large",
-  429: "rate_limit_error",
-  529: "overloaded_error",
-};
 
 /** Message, type and code of an error body in any backend's shape. */
 export function readBackendError(status: number, text: string) {
@@ -26,9 +17,10 @@ export function readBackendError(status: number, text: string) {
   const error = obj(body?.["error"]);
   const message = str(error?.["message"]) ?? str(body?.["detail"]) ?? str(body?.["message"]) ??
     (text.trim() === "" ? `The backend answered ${status}.` : text.trim().slice(0, 2000));
-  const statusType = BY_STATUS[status] ?? "api_error";
   // Codex's usage_limit_reached and similar are rate limits to a client.
-  const type = status === 429 ? "rate_limit_error" : str(error?.["type"]) ?? statusType;
+  const type = status === 429
+    ? "rate_limit_error"
+    : str(error?.["type"]) ?? OPENAI_TYPES[status] ?? "api_error";
   const code = str(error?.["code"]) ?? str(error?.["type"]) ?? null;
   return { message, type, code };
 }
@@ -39,8 +31,14 @@ export function translateErrorBody(shape: ErrorShape, status: number, text: stri
     const known = anthropicType(type);
     return JSON.stringify({
       type: "error",
-      error: { type: known === "api_error" ? BY_STATUS[status] ?? "api_error" : known, message },
+      error: {
+        type: known === "api_error" ? ANTHROPIC_TYPES[status] ?? overloaded(status) : known,
+        message,
+      },
     });
   }
   return JSON.stringify({ error: { message, type, param: null, code } });
 }
+
+/** Anthropic's own overload status (529) has no entry in the shared tables. */
+const overloaded = (status: number) => status === 529 ? "overloaded_error" : "api_error";

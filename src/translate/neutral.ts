@@ -136,6 +136,12 @@ export interface StreamEncoder {
   fail(code: string, message: string): string;
 }
 
+/** What a client is told when the backend's stream ends before the answer's end. */
+export const CUT_SHORT = {
+  code: "incomplete_response",
+  message: "The backend ended its stream before the answer was complete.",
+} as const;
+
 export const EMPTY_USAGE: NeutralUsage = {
   input: 0,
   cacheRead: 0,

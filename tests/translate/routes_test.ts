@@ -203,7 +203,7 @@ Deno.test("backend errors reach the client in its API's shape, Retry-After kept"
       assert.equal(res.headers.get("retry-after"), "7");
       assert.deepEqual(await res.json(), {
         type: "error",
-        error: { type: "api_error", message: "Overloaded" },
+        error: { type: "overloaded_error", message: "Overloaded" },
       });
     },
   );

@@ -6,6 +6,7 @@
  * `data: [DONE]`.
  */
 import { encodeEvent } from "../../sse.ts";
+import { CUT_SHORT } from "../neutral.ts";
 import type { NeutralAnswer, NeutralEvent, NeutralUsage, StreamEncoder } from "../neutral.ts";
 import type { JsonObject } from "../util.ts";
 
@@ -115,10 +116,7 @@ export class ChatStreamEncoder implements StreamEncoder {
 
   /** A stream that ended without its finish is cut short: the client is told. */
   end(): string {
-    return this.fail(
-      "incomplete_response",
-      "The backend ended its stream before the answer was complete.",
-    );
+    return this.fail(CUT_SHORT.code, CUT_SHORT.message);
   }
 
   fail(code: string, message: string): string {

@@ -10,17 +10,17 @@ import {
   type ContentPart,
   type NeutralMessage,
   type NeutralRequest,
-  type NeutralTool,
-  type ReasoningEffort,
-  type ResponseFormat,
   type TextPart,
   type ToolCall,
-  type ToolChoice,
   untranslatable,
 } from "../neutral.ts";
+import {
+  readEffort,
+  readFunctionTools,
+  readResponseFormat,
+  readToolChoice,
+} from "../request_common.ts";
 import { arr, expectObject, expectString, type JsonObject, num, obj, str } from "../util.ts";
-
-const EFFORTS = new Set(["none", "minimal", "low", "medium", "high", "xhigh"]);
 
 /** Parts of a user or tool message. */
 function parts(content: unknown, field: string, allowImages: boolean): ContentPart[] {
@@ -129,60 +129,6 @@ function readMessages(list: unknown): { system: string[]; messages: NeutralMessa
   return { system, messages };
 }
 
-function readTools(list: unknown): NeutralTool[] {
-  return arr(list).map((raw, i) => {
-    const tool = expectObject(raw, `tools[${i}]`);
-    if (tool["type"] !== "function") {
-      throw untranslatable(`tools[${i}].type`, `"${String(tool["type"])}" cannot be translated.`);
-    }
-    const fn = expectObject(tool["function"], `tools[${i}].function`);
-    const out: NeutralTool = {
-      name: expectString(fn["name"], `tools[${i}].function.name`),
-      parameters: obj(fn["parameters"]) ?? { type: "object", properties: {} },
-    };
-    const description = str(fn["description"]);
-    if (description !== undefined) out.description = description;
-    if (typeof fn["strict"] === "boolean") out.strict = fn["strict"];
-    return out;
-  });
-}
-
-function readToolChoice(v: unknown): ToolChoice | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (v === "auto" || v === "none" || v === "required") return v;
-  const name = str(obj(obj(v)?.["function"])?.["name"]);
-  if (obj(v)?.["type"] === "function" && name !== undefined) return { name };
-  throw untranslatable("tool_choice", "must be auto, none, required or a function.");
-}
-
-export function readResponseFormat(v: unknown, field: string): ResponseFormat | undefined {
-  const format = obj(v);
-  if (!format || format["type"] === "text") return undefined;
-  if (format["type"] === "json_object") return { type: "json_object" };
-  if (format["type"] === "json_schema") {
-    // Chat nests the schema under json_schema; Responses' text.format is flat.
-    const spec = obj(format["json_schema"]) ?? format;
-    const schema = obj(spec["schema"]);
-    if (!schema) throw badRequest("invalid_request", `"${field}.schema" must be an object.`);
-    const out: ResponseFormat = {
-      type: "json_schema",
-      name: str(spec["name"]) ?? "response",
-      schema,
-    };
-    if (typeof spec["strict"] === "boolean") out.strict = spec["strict"];
-    const description = str(spec["description"]);
-    if (description !== undefined) out.description = description;
-    return out;
-  }
-  throw untranslatable(`${field}.type`, `"${String(format["type"])}" cannot be translated.`);
-}
-
-export function readEffort(v: unknown, field: string): ReasoningEffort | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === "string" && EFFORTS.has(v)) return v as ReasoningEffort;
-  throw badRequest("invalid_request", `"${field}" must be one of ${[...EFFORTS].join(", ")}.`);
-}
-
 /** Fields whose non-default value changes the answer in a way no other API can give. */
 function refuseUntranslatable(body: JsonObject): void {
   const n = body["n"];
@@ -209,7 +155,7 @@ export function readChatRequest(body: JsonObject): NeutralRequest {
   const out: NeutralRequest = {
     system,
     messages,
-    tools: readTools(body["tools"]),
+    tools: readFunctionTools(body["tools"]),
     stream: body["stream"] === true,
     includeUsage: obj(body["stream_options"])?.["include_usage"] === true,
   };

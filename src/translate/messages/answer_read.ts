@@ -1,5 +1,6 @@
 /** An Anthropic Messages answer (Claude, Copilot), JSON or stream, read into neutral form. */
 import { parseJsonObject } from "../../providers/proxy_util.ts";
+import { EMPTY_USAGE } from "../neutral.ts";
 import type {
   FinishReason,
   NeutralAnswer,
@@ -50,7 +51,7 @@ export function readMessagesAnswer(body: JsonObject): NeutralAnswer {
       });
     }
   }
-  const usage = { input: 0, cacheRead: 0, cacheWrite: 0, output: 0, reasoning: 0 };
+  const usage = { ...EMPTY_USAGE };
   addUsage(usage, obj(body["usage"]));
   const finish = messagesFinish(body["stop_reason"]);
   return {
@@ -69,7 +70,7 @@ export function readMessagesAnswer(body: JsonObject): NeutralAnswer {
 /** Messages events → neutral events; tool_use blocks are numbered in order of appearance. */
 export class MessagesStreamDecoder implements StreamDecoder {
   #finished = false;
-  #usage: NeutralUsage = { input: 0, cacheRead: 0, cacheWrite: 0, output: 0, reasoning: 0 };
+  #usage: NeutralUsage = { ...EMPTY_USAGE };
   #stop: unknown = undefined;
   /** content block index → tool index */
   #tools = new Map<number, number>();

@@ -6,6 +6,7 @@
  * message_stop.
  */
 import { encodeEvent } from "../../sse.ts";
+import { CUT_SHORT, EMPTY_USAGE } from "../neutral.ts";
 import type {
   FinishReason,
   NeutralAnswer,
@@ -57,7 +58,7 @@ export function writeMessagesAnswer(a: NeutralAnswer, model: string): JsonObject
     stop_reason: STOP[a.finish],
     stop_sequence: null,
     usage: messagesUsageOut(
-      a.usage ?? { input: 0, cacheRead: 0, cacheWrite: 0, output: 0, reasoning: 0 },
+      a.usage ?? EMPTY_USAGE,
     ),
   };
 }
@@ -162,7 +163,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
         let out = this.#start() + this.#close();
         for (const index of this.#tools.values()) out += this.#ev("content_block_stop", { index });
         const usage = messagesUsageOut(
-          this.#usage ?? { input: 0, cacheRead: 0, cacheWrite: 0, output: 0, reasoning: 0 },
+          this.#usage ?? EMPTY_USAGE,
         );
         return out +
           this.#ev("message_delta", {
@@ -180,10 +181,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
   }
 
   end(): string {
-    return this.fail(
-      "incomplete_response",
-      "The backend ended its stream before the answer was complete.",
-    );
+    return this.fail(CUT_SHORT.code, CUT_SHORT.message);
   }
 
   fail(_code: string, message: string): string {

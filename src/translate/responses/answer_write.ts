@@ -5,6 +5,7 @@
  * output_item.done, completed), with sequence numbers.
  */
 import { encodeEvent } from "../../sse.ts";
+import { CUT_SHORT } from "../neutral.ts";
 import type {
   FinishReason,
   NeutralAnswer,
@@ -297,10 +298,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   end(): string {
-    return this.fail(
-      "incomplete_response",
-      "The backend ended its stream before the answer was complete.",
-    );
+    return this.fail(CUT_SHORT.code, CUT_SHORT.message);
   }
 
   fail(code: string, message: string): string {

@@ -9,13 +9,16 @@ import {
   type ContentPart,
   type NeutralMessage,
   type NeutralRequest,
-  type NeutralTool,
   type TextPart,
-  type ToolChoice,
   untranslatable,
 } from "../neutral.ts";
-import { readEffort, readResponseFormat } from "../chat/request_read.ts";
-import { arr, expectObject, expectString, type JsonObject, num, obj, str } from "../util.ts";
+import {
+  readEffort,
+  readFunctionTools,
+  readResponseFormat,
+  readToolChoice,
+} from "../request_common.ts";
+import { expectObject, expectString, type JsonObject, num, obj, str } from "../util.ts";
 
 function parts(content: unknown, field: string): ContentPart[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
@@ -109,35 +112,6 @@ function readInput(input: unknown): { system: string[]; messages: NeutralMessage
   return { system, messages };
 }
 
-function readTools(list: unknown): NeutralTool[] {
-  return arr(list).map((raw, i) => {
-    const tool = expectObject(raw, `tools[${i}]`);
-    if (tool["type"] !== "function") {
-      throw untranslatable(
-        `tools[${i}].type`,
-        `"${String(tool["type"])}" cannot be translated for this model.`,
-      );
-    }
-    const out: NeutralTool = {
-      name: expectString(tool["name"], `tools[${i}].name`),
-      parameters: obj(tool["parameters"]) ?? { type: "object", properties: {} },
-    };
-    const description = str(tool["description"]);
-    if (description !== undefined) out.description = description;
-    if (typeof tool["strict"] === "boolean") out.strict = tool["strict"];
-    return out;
-  });
-}
-
-function readToolChoice(v: unknown): ToolChoice | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (v === "auto" || v === "none" || v === "required") return v;
-  const choice = obj(v);
-  const name = str(choice?.["name"]);
-  if (choice?.["type"] === "function" && name !== undefined) return { name };
-  throw untranslatable("tool_choice", "must be auto, none, required or a function.");
-}
-
 export function readResponsesRequest(body: JsonObject): NeutralRequest {
   for (const field of ["previous_response_id", "conversation", "prompt"]) {
     if (body[field] !== undefined && body[field] !== null) {
@@ -155,7 +129,7 @@ export function readResponsesRequest(body: JsonObject): NeutralRequest {
   const out: NeutralRequest = {
     system: instructions ? [instructions, ...system] : system,
     messages,
-    tools: readTools(body["tools"]),
+    tools: readFunctionTools(body["tools"]),
     stream: body["stream"] === true,
     includeUsage: true,
   };
