@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { sseData, startHarness, testKey } from "../proxy/harness.ts";
 import { CODEX_PATH } from "../fakes/chatgpt.ts";
+import { registryDocument } from "../../src/registry/service.ts";
 
 const schema = { type: "object", properties: { path: { type: "string" } }, required: ["path"] };
 const chatTools = [{ type: "function", function: { name: "read", parameters: schema } }];
@@ -321,4 +322,49 @@ Deno.test("count_tokens: Claude counts, other backends are estimated", async () 
   assert.equal(codex.headers.get("x-kleis-estimate"), "true");
   assert.deepEqual(await codex.json(), { input_tokens: 100 });
   assert.equal(h.fakes.chatgpt.requestsTo(CODEX_PATH).length, 0);
+});
+
+Deno.test("a Responses client on a Copilot Claude model goes to Copilot's /v1/messages, translated", async () => {
+  await using h = await startHarness();
+  await h.copilotAccount("cp");
+  const res = await h.request("/v1/responses", {
+    model: "copilot/claude-sonnet-4.5",
+    input: "please use tool",
+    tools: [{ type: "function", name: "read", parameters: schema }],
+    stream: true,
+  });
+  assert.equal(res.status, 200);
+  const events = await sseData(res) as {
+    type: string;
+    response?: { output: { type: string }[] };
+  }[];
+  const done = events.find((e) => e.type === "response.completed")!;
+  assert.deepEqual(done.response!.output.map((i) => i.type), ["message", "function_call"]);
+  const sent = h.fakes.copilot.lastRequest("/v1/messages")!;
+  assert.equal(sent.headers["x-initiator"], "user");
+  assert.deepEqual((sent.json as { tools: unknown[] }).tools, [{
+    name: "read",
+    input_schema: schema,
+  }]);
+});
+
+Deno.test("/api.json lists every model again under each /v1 API", async () => {
+  await using h = await startHarness();
+  await h.codexAccount("cx");
+  await h.claudeAccount("cl");
+  const doc = JSON.parse(await registryDocument(h.deps, { baseUrl: "https://k.example" }));
+  const kleis = Object.keys(doc.kleis.models).sort();
+  assert.ok(kleis.includes("gpt-5.5") && kleis.includes("anthropic/claude-sonnet-4-5"));
+  for (
+    const [id, npm] of [
+      ["kleis-chat", "@ai-sdk/openai-compatible"],
+      ["kleis-responses", "@ai-sdk/openai"],
+      ["kleis-messages", "@ai-sdk/anthropic"],
+    ]
+  ) {
+    const provider = doc[id!];
+    assert.deepEqual(Object.keys(provider.models).sort(), kleis, id);
+    assert.deepEqual(provider.models["gpt-5.5"].provider, { npm, api: "https://k.example/v1" });
+    assert.ok(provider.models["gpt-5.5"].limit.context > 0);
+  }
 });
