@@ -129,6 +129,10 @@ export class Translation {
     const write = (events: NeutralEvent[]): string => {
       let text = "";
       for (const event of events) {
+        if (filters.length === 0) {
+          text += encoder.push(event);
+          continue;
+        }
         let batch = [event];
         for (const filter of filters) batch = batch.flatMap((e) => filter.push(e));
         for (const e of batch) text += encoder.push(e);

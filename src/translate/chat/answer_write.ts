@@ -53,14 +53,21 @@ export class ChatStreamEncoder implements StreamEncoder {
 
   constructor(private readonly model: string, private readonly includeUsage: boolean) {}
 
+  /** The JSON text every chunk starts with, up to its delta (built once per stream, after start). */
+  #prefix: string | undefined;
+
+  /**
+   * One chunk, written as text around the delta's JSON: the fixed part of a
+   * chunk is the same for every event of a stream (and JSON has no newline
+   * that encodeEvent would need to split).
+   */
   #chunk(delta: JsonObject, finish: string | null = null): string {
-    return encodeEvent(JSON.stringify({
-      id: this.#id,
-      object: "chat.completion.chunk",
-      created: this.#created,
-      model: this.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    }));
+    this.#prefix ??= `data: {"id":${JSON.stringify(this.#id)},"object":"chat.completion.chunk",` +
+      `"created":${this.#created},"model":${JSON.stringify(this.model)},` +
+      `"choices":[{"index":0,"delta":`;
+    return `${this.#prefix}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${
+      finish === null ? "null" : JSON.stringify(finish)
+    }}]}\n\n`;
   }
 
   push(e: NeutralEvent): string {

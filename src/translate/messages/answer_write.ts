@@ -127,8 +127,9 @@ export class MessagesStreamEncoder implements StreamEncoder {
       case "text":
       case "refusal": {
         const { out, index } = this.#open("text");
-        return out +
-          this.#ev("content_block_delta", { index, delta: { type: "text_delta", text: e.delta } });
+        // The most frequent event, written directly.
+        return out + 'event: content_block_delta\ndata: {"type":"content_block_delta","index":' +
+          `${index},"delta":{"type":"text_delta","text":${JSON.stringify(e.delta)}}}\n\n`;
       }
       case "reasoning": {
         const { out, index } = this.#open("thinking");
