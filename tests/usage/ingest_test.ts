@@ -101,7 +101,7 @@ Deno.test("recordUsage() writes directly when enqueueing fails", async () => {
   await using deps = await testDeps({ kv: failingKv(kv, ["enqueue"]) });
   const events = syntheticEvents(150, deps.now(), 10 * 60_000);
   for (const e of events) await recordUsage(deps, e);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   assert.deepEqual((await queryUsage(deps, { windowMs: HOUR })).totals, expectedCounters(events));
   assert.ok(deps.logLines.some((l) => l.includes("Could not enqueue usage")));
   kv.close();
@@ -112,7 +112,7 @@ Deno.test("recordUsage() logs every event when KV is down, and never throws", as
   await using deps = await testDeps({ kv: failingKv(kv, ["enqueue", "atomic", "getMany"]) });
   const events = syntheticEvents(5, deps.now(), 60_000);
   for (const e of events) await recordUsage(deps, e);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   const lost = deps.logLines.filter((l) => l.includes("Usage event could not be stored"));
   assert.equal(lost.length, 5);
   for (const e of events) assert.ok(lost.some((l) => l.includes(`"id":"${e.id}"`)));
@@ -123,7 +123,7 @@ Deno.test("with a KV Connect database (no queues), recordUsage() ingests directl
   await using deps = await testDeps({ config: { kvPath: "https://kv.example.test/db" } });
   const events = syntheticEvents(80, deps.now(), 10 * 60_000);
   for (const e of events) await recordUsage(deps, e);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   // No consumer runs here: the totals can only come from direct writes.
   assert.deepEqual((await queryUsage(deps, { windowMs: HOUR })).totals, expectedCounters(events));
 });
@@ -142,7 +142,7 @@ Deno.test("recordRefusal() counts a refused request for its key as a Kleis-side 
     endpoint: "/v1/messages",
     status: 403,
   });
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   const answer = await queryUsage(deps, {
     windowMs: HOUR,
     keyId: "key_alpha",
