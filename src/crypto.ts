@@ -31,10 +31,6 @@ export function base64Encode(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-export function base64Decode(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
-
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** Uniform base62 string (rejection sampling keeps every character equally likely). */

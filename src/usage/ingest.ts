@@ -194,16 +194,6 @@ function serialised<T>(deps: Pick<Deps, "runtime">, task: () => Promise<T>): Pro
   return run;
 }
 
-/** Aggregates events and ingests them as one batch with this id (tests, direct writes). */
-export function ingestEvents(
-  deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
-  id: string,
-  events: UsageEvent[],
-  options: IngestOptions = {},
-): Promise<void> {
-  return ingestUsage(deps, { id, deltas: aggregateEvents(events) }, options);
-}
-
 export function ingestUsage(
   deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
   batch: UsageBatch,

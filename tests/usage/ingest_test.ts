@@ -1,19 +1,20 @@
 import assert from "node:assert/strict";
 import { keys } from "../../src/kv/keys.ts";
 import { handleUsageMessage, startUsageConsumer } from "../../src/usage/consumer.ts";
-import {
-  aggregateEvents,
-  ingestEvents,
-  type UsageBatch,
-  usageMessage,
-} from "../../src/usage/ingest.ts";
+import { aggregateEvents, type UsageBatch, usageMessage } from "../../src/usage/ingest.ts";
 import { getLastUsed } from "../../src/usage/last_used.ts";
 import { queryUsage } from "../../src/usage/query.ts";
 import { flushUsage, recordRefusal, recordUsage } from "../../src/usage/record.ts";
 import { tokensUsedOn } from "../../src/usage/token_budget.ts";
 import { usageRetentionJob } from "../../src/jobs/usage_retention.ts";
 import { testDeps } from "../support/test_deps.ts";
-import { expectedCounters, failingKv, syntheticEvents, waitForRequests } from "./helpers.ts";
+import {
+  expectedCounters,
+  failingKv,
+  ingestEvents,
+  syntheticEvents,
+  waitForRequests,
+} from "./helpers.ts";
 
 const HOUR = 3_600_000;
 
