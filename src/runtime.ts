@@ -8,6 +8,15 @@
  * deps.runtime.get(slot): the state's type stays private to the area that
  * owns it, and this module depends on nothing above it. A slot's state is
  * created on first use, so an app pays only for the areas it uses.
+ *
+ * What stays at module level holds no app state: compiled scope patterns
+ * (keys/scopes.ts, a pure function of the pattern text), the stream
+ * watchdog timers (proxy/streaming.ts, shared intervals that only check
+ * each stream's own deadlines), the per-process sequence of time-ordered
+ * ids (crypto.ts) and the process's id in refresh lease records
+ * (accounts/refresh.ts). Objects an app builds once (the proxy engine's
+ * cooldown, affinity, quota and credential caches) belong to that app's
+ * engine.
  */
 
 /** One area's state in the runtime: a name (for readers) and how to create it. */

@@ -55,7 +55,7 @@ export class AccountCache {
     private readonly ttlMs = ACCOUNT_CACHE_TTL_MS,
   ) {}
 
-  /** Moves on every invalidate() and every account-store write committed in this process. */
+  /** Moves on every invalidate() and every account-store write committed by this app. */
   #generation(): number {
     return this.#invalidations + localCommits(this.deps);
   }
