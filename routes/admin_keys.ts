@@ -20,7 +20,7 @@ import {
   updateKeySchema,
 } from "../src/keys/validation.ts";
 import { toKeyView } from "../src/keys/view.ts";
-import type { ApiKeyRecord } from "../src/keys/types.ts";
+import type { ApiKeyRecord } from "../src/model/keys.ts";
 import { getLastUsed, getLastUsedMany } from "../src/usage/last_used.ts";
 
 export function adminKeysRoutes(deps: Deps) {

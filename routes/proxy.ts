@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest, errorResponse, KleisError } from "../src/errors.ts";
-import type { ProviderId } from "../src/providers/ids.ts";
+import type { ProviderId } from "../src/model/providers.ts";
 import { proxyAdapter } from "../src/providers/mod.ts";
 import { PROXY_ROUTE_PREFIX } from "../src/providers/proxy_types.ts";
 import { isObject, type JsonObject } from "../src/providers/proxy_util.ts";

@@ -11,8 +11,8 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { EXPIRING_WINDOW_MS } from "../providers/shared/expiry.ts";
 import { getPrimaryAccountId } from "./repository.ts";
-import type { AccountRecord, AccountStatus } from "./types.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { AccountRecord, AccountStatus } from "../model/accounts.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { getCooldowns } from "../proxy/cooldowns.ts";
 import { getLastUsed } from "../usage/last_used.ts";
 

@@ -18,7 +18,7 @@
  * Each request gets its own copy of the record: the record object stands for
  * its request (acquireKeyLimits admits once per record object).
  */
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { keys } from "../kv/keys.ts";
 
 type Read = Promise<ApiKeyRecord | null>;

@@ -5,7 +5,7 @@ import { CODEX_DEFAULT_INSTRUCTIONS } from "../../src/providers/codex/api_consta
 import { sha256Hex } from "../../src/crypto.ts";
 import { parseEvent } from "../../src/sse.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
-import type { AccountRecord } from "../../src/accounts/types.ts";
+import type { AccountRecord } from "../../src/model/accounts.ts";
 import { testConfig } from "../../src/config.ts";
 
 const account = {

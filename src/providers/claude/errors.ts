@@ -4,7 +4,8 @@
  * the account for every model. A 400 (the prompt classifier's "out of extra
  * usage" included), a 403 policy block and 529 overloaded pass through.
  */
-import type { FailureVerdict, QuotaReading, QuotaWindow } from "../proxy_types.ts";
+import type { FailureVerdict } from "../proxy_types.ts";
+import type { QuotaReading, QuotaWindow } from "../../model/quota.ts";
 import { parseRetryAfter, toNumber, unixToMs } from "../proxy_util.ts";
 import { CLAUDE_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
 

@@ -4,7 +4,8 @@
  * windows are per ChatGPT account, not per model) until `resets_at`; the
  * x-codex-* headers give quota headroom on every answer.
  */
-import type { FailureVerdict, QuotaReading, QuotaWindow } from "../proxy_types.ts";
+import type { FailureVerdict } from "../proxy_types.ts";
+import type { QuotaReading, QuotaWindow } from "../../model/quota.ts";
 import { isObject, parseJsonObject, parseRetryAfter, toNumber, unixToMs } from "../proxy_util.ts";
 import { CODEX_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
 
