@@ -14,7 +14,7 @@ import type { ProviderId } from "../model/providers.ts";
 import type { LoginResult, StoredTokens } from "../providers/account_types.ts";
 import { type AuditInput, auditRecord } from "../audit.ts";
 import { conflict, KleisError, notFound } from "../errors.ts";
-import { clearCooldowns } from "../proxy/cooldowns.ts";
+import { clearCooldowns } from "./cooldowns.ts";
 import type { AccountRecord } from "../model/accounts.ts";
 
 const MAX_ATTEMPTS = 20;

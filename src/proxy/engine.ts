@@ -18,7 +18,7 @@ import type { ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
 import type { PreparedCall, ProxyAdapter } from "../providers/proxy_types.ts";
 import { affinityHash, type AffinityRecord, AffinityStore } from "./affinity.ts";
-import { blockingCooldown, CooldownCache } from "./cooldowns.ts";
+import { blockingCooldown, CooldownCache } from "../accounts/cooldowns.ts";
 import { CredentialsCache } from "./credentials_cache.ts";
 import {
   allCoolingDown,
