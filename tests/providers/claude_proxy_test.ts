@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { claudeProxy, createClaudeProxy } from "../../src/providers/claude/proxy.ts";
 import { classifyClaudeFailure, claudeQuota } from "../../src/providers/claude/errors.ts";
 import { buildToolNameMap, toolNameRewriter } from "../../src/providers/claude/tool_names.ts";
-import { CLAUDE_IDENTITY_PROMPT } from "../../src/providers/claude/api_constants.ts";
+import { CLAUDE_IDENTITY_PROMPT } from "../../src/providers/claude/constants.ts";
 import { parseEvent, SseFramer } from "../../src/sse.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
 import { testConfig } from "../../src/config.ts";

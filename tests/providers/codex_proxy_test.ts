@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { codexProxy, collectResponsesAnswer } from "../../src/providers/codex/proxy.ts";
 import { classifyCodexFailure, codexQuota } from "../../src/providers/codex/errors.ts";
-import { CODEX_DEFAULT_INSTRUCTIONS } from "../../src/providers/codex/api_constants.ts";
+import { CODEX_DEFAULT_INSTRUCTIONS } from "../../src/providers/codex/constants.ts";
 import { sha256Hex } from "../../src/crypto.ts";
 import { parseEvent } from "../../src/sse.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";

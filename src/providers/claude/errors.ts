@@ -7,7 +7,7 @@
 import type { FailureVerdict } from "../proxy_types.ts";
 import type { QuotaReading, QuotaWindow } from "../../model/quota.ts";
 import { parseRetryAfter, toNumber, unixToMs } from "../proxy_util.ts";
-import { CLAUDE_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
+import { CLAUDE_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 const PREFIX = "anthropic-ratelimit-unified-";
 const WINDOWS = ["5h", "7d"] as const;

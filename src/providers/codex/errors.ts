@@ -7,7 +7,7 @@
 import type { FailureVerdict } from "../proxy_types.ts";
 import type { QuotaReading, QuotaWindow } from "../../model/quota.ts";
 import { isObject, parseJsonObject, parseRetryAfter, toNumber, unixToMs } from "../proxy_util.ts";
-import { CODEX_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
+import { CODEX_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 const WINDOWS = ["primary", "secondary"] as const;
 

@@ -17,7 +17,7 @@ import {
   CODEX_ORIGINATOR,
   CODEX_RESPONSES_PATH,
   CODEX_USER_AGENT,
-} from "./api_constants.ts";
+} from "./constants.ts";
 import { classifyCodexFailure, codexQuota } from "./errors.ts";
 import { codexSession, derivedPromptCacheKey, rewriteCodexBody } from "./request_rewrite.ts";
 

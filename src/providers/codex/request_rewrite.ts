@@ -11,7 +11,7 @@ import {
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DROPPED_PARAMS,
   CODEX_REQUIRED_INCLUDE,
-} from "./api_constants.ts";
+} from "./constants.ts";
 
 /** The client's session: body `prompt_cache_key`, else the `session_id` / `session-id` header. */
 export function codexSession(body: JsonObject, headers: Headers): string | undefined {

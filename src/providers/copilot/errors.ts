@@ -9,7 +9,7 @@
  */
 import type { FailureVerdict } from "../proxy_types.ts";
 import { isObject, parseJsonObject, parseRetryAfter, parseWaitFromText } from "../proxy_util.ts";
-import { COPILOT_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
+import { COPILOT_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 /** 00:00 UTC on the 1st of the month after `now`. */
 export function nextMonthlyReset(now: number): number {

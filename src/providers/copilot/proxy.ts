@@ -16,7 +16,7 @@ import {
   COPILOT_MODEL_PREFIXES,
   COPILOT_OPENAI_INTENT,
   COPILOT_UPSTREAM_PATHS,
-} from "./api_constants.ts";
+} from "./constants.ts";
 import { classifyCopilotFailure } from "./errors.ts";
 import {
   type CopilotEndpoint,
