@@ -13,7 +13,7 @@ import { badRequest, errorResponse, KleisError } from "../src/errors.ts";
 import type { ProviderId } from "../src/model/providers.ts";
 import { proxyAdapter } from "../src/providers/mod.ts";
 import { PROXY_ROUTE_PREFIX } from "../src/providers/proxy_types.ts";
-import { isObject, type JsonObject } from "../src/providers/proxy_util.ts";
+import { isObject, type JsonObject } from "../src/json.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../src/keys/scopes.ts";
 import { acquireKeyLimits } from "../src/keys/limits.ts";
 import { ProxyEngine, type ProxyEngineOptions } from "../src/proxy/engine.ts";

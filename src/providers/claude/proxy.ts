@@ -10,7 +10,8 @@ import type {
   ProxyAdapter,
   UpstreamRequest,
 } from "../proxy_types.ts";
-import { firstString, isObject, mergeCommaLists } from "../proxy_util.ts";
+import { firstString, isObject } from "../../json.ts";
+import { mergeCommaLists } from "../shared/comma_lists.ts";
 import {
   CLAUDE_CLI_USER_AGENT,
   CLAUDE_COUNT_TOKENS_PATH,
@@ -21,7 +22,7 @@ import {
   CLAUDE_REQUIRED_BETAS,
   type PromptRewrite,
 } from "./constants.ts";
-import { classifyClaudeFailure, claudeQuota } from "./errors.ts";
+import { classifyClaudeFailure, parseClaudeQuotaHeaders } from "./errors.ts";
 import { rewriteClaudeBody } from "./request_rewrite.ts";
 import { buildToolNameMap, renameToolsUp, toolNameRewriter } from "./tool_names.ts";
 
@@ -90,7 +91,7 @@ export function createClaudeProxy(options: ClaudeProxyOptions = {}): ProxyAdapte
     errorStyle: () => "anthropic",
     prepare,
     classify: classifyClaudeFailure,
-    quota: claudeQuota,
+    quota: parseClaudeQuotaHeaders,
   };
 }
 

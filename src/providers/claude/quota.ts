@@ -14,7 +14,8 @@ const WINDOWS: [field: string, name: string][] = [
   ["seven_day_sonnet", "7d_sonnet"],
 ];
 
-export async function claudeQuota(
+/** Asks the provider's quota endpoint for the account's windows (the admin's quota view). */
+export async function fetchClaudeQuota(
   deps: Deps,
   account: AccountRecord,
   tokens: StoredTokens,

@@ -15,7 +15,8 @@ export function windowName(seconds: number | undefined, fallback: string): strin
   return `${Math.round(seconds / 60)}m`;
 }
 
-export async function codexQuota(
+/** Asks the provider's quota endpoint for the account's windows (the admin's quota view). */
+export async function fetchCodexQuota(
   deps: Deps,
   account: AccountRecord,
   tokens: StoredTokens,

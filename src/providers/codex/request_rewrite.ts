@@ -6,7 +6,7 @@
  */
 import { sha256Hex } from "../../crypto.ts";
 import { badRequest } from "../../errors.ts";
-import { firstString, isObject, type JsonObject } from "../proxy_util.ts";
+import { firstString, isObject, type JsonObject } from "../../json.ts";
 import {
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DROPPED_PARAMS,

@@ -9,7 +9,8 @@ import type {
   ProxyAdapter,
   UpstreamRequest,
 } from "../proxy_types.ts";
-import { firstString, isObject, mergeCommaLists } from "../proxy_util.ts";
+import { firstString, isObject } from "../../json.ts";
+import { mergeCommaLists } from "../shared/comma_lists.ts";
 import {
   COPILOT_DEFAULT_ANTHROPIC_VERSION,
   COPILOT_MESSAGES_BETAS,

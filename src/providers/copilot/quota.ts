@@ -8,7 +8,8 @@ import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";
 import { QUOTA_API_VERSION, QUOTA_PATH, USER_AGENT } from "./constants.ts";
 import { enterpriseDomainOf, githubApiOrigin } from "./hosts.ts";
 
-export async function copilotQuota(
+/** Asks the provider's quota endpoint for the account's windows (the admin's quota view). */
+export async function fetchCopilotQuota(
   deps: Deps,
   account: AccountRecord,
   tokens: StoredTokens,

@@ -5,7 +5,7 @@
  */
 import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "./errors.ts";
-import { isObject, parseJsonObject, toNumber } from "../proxy_util.ts";
+import { isObject, parseJsonObject, toNumber } from "../../json.ts";
 
 export const PROVIDER_TIMEOUT_MS = 8_000;
 
