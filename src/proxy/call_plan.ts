@@ -6,9 +6,9 @@
  * the client's API, else the translated one (src/translate/).
  */
 import type { Deps } from "../deps.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
-import type { ProviderId } from "../providers/ids.ts";
-import type { JsonObject } from "../providers/proxy_util.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
+import type { ProviderId } from "../model/providers.ts";
+import type { JsonObject } from "../json.ts";
 import { API_ENDPOINT, type ApiShape, Translation } from "../translate/translation.ts";
 import { readMessagesRequest } from "../translate/messages/request_read.ts";
 import { estimateInputTokens } from "../translate/count_tokens.ts";

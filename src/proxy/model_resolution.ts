@@ -17,7 +17,7 @@ import type { Deps } from "../deps.ts";
 import { badRequest } from "../errors.ts";
 import type { KeyScope } from "../registry/service.ts";
 import { modelsForKey, type OfferedModel } from "../registry/service.ts";
-import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
 
 export const PROVIDER_PREFERENCE: readonly ProviderId[] = ["codex", "claude", "copilot"];

@@ -5,7 +5,7 @@
  * for Anthropic-shaped ones, with the backend's message.
  */
 import { ANTHROPIC_TYPES, OPENAI_TYPES } from "../errors.ts";
-import { parseJsonObject } from "../providers/proxy_util.ts";
+import { parseJsonObject } from "../json.ts";
 import { anthropicType } from "./messages/answer_write.ts";
 import { obj, str } from "./util.ts";
 

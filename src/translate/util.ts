@@ -1,5 +1,5 @@
 /** Reading loosely typed JSON in the translators: small accessors that never throw. */
-import { isObject, type JsonObject } from "../providers/proxy_util.ts";
+import { isObject, type JsonObject } from "../json.ts";
 import { badRequest } from "../errors.ts";
 
 export type { JsonObject };

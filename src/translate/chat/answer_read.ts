@@ -8,7 +8,7 @@ import type {
   ToolCall,
 } from "../neutral.ts";
 import { arr, count, type JsonObject, newId, num, obj, str } from "../util.ts";
-import { parseJsonObject } from "../../providers/proxy_util.ts";
+import { parseJsonObject } from "../../json.ts";
 
 export function chatFinish(reason: unknown, hasTools: boolean): FinishReason {
   if (reason === "length") return "length";

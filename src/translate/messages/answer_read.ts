@@ -1,5 +1,5 @@
 /** An Anthropic Messages answer (Claude, Copilot), JSON or stream, read into neutral form. */
-import { parseJsonObject } from "../../providers/proxy_util.ts";
+import { parseJsonObject } from "../../json.ts";
 import { EMPTY_USAGE } from "../neutral.ts";
 import type {
   FinishReason,

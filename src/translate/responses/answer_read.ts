@@ -1,5 +1,5 @@
 /** A Responses answer (Codex, Copilot), final object or stream, read into neutral form. */
-import { parseJsonObject } from "../../providers/proxy_util.ts";
+import { parseJsonObject } from "../../json.ts";
 import type {
   FinishReason,
   NeutralAnswer,
