@@ -1,0 +1,148 @@
+/**
+ * Hostile path segments on every route with a parameter: the routes are read
+ * from the app itself, so a route added later is covered without editing
+ * this test. Every answer must be a 4xx in the documented shape, never a 5xx.
+ */
+import assert from "node:assert/strict";
+import { accountsEnv } from "../accounts/helpers.ts";
+import { createApp } from "../../src/app.ts";
+
+/** Raw (already percent-encoded where needed) path segments. */
+const HOSTILE: Record<string, string> = {
+  "3000 characters": "a".repeat(3000),
+  "300-character file name": "a".repeat(300) + ".js",
+  "201 bytes, one over the limit": "b".repeat(201),
+  "700 four-byte characters": encodeURIComponent("💥".repeat(700)),
+  "unicode": encodeURIComponent("ünïcødé-ид"),
+  "NUL": "%00",
+  "control characters": "%01%1F%7F",
+  "encoded slash": "a%2Fb",
+  "dot dot": "..",
+  "encoded dot dot": "%2E%2E",
+  "invalid percent-encoding": "%FF%FE",
+  "lone percent": "%",
+  "space": "a%20b",
+};
+
+const BODIES: Record<string, unknown> = {
+  POST: {},
+  PATCH: { label: "x" },
+  PUT: {},
+  DELETE: undefined,
+  GET: undefined,
+};
+
+Deno.test("hostile ids on every parameterised route answer 4xx in the documented shape", async (t) => {
+  await using env = await accountsEnv();
+  const app = createApp(env.deps);
+  const routes = app.routes
+    .filter((r) => r.method !== "ALL" && r.path.includes("/:"))
+    .map((r) => `${r.method} ${r.path}`);
+  const unique = [...new Set(routes)];
+  // The enumeration must see the routes this test was written against (and any added since).
+  for (const known of ["GET /admin/keys/:id", "POST /admin/accounts/:id/refresh"]) {
+    assert.ok(unique.includes(known), `route list lacks ${known}: ${unique.join(", ")}`);
+  }
+  for (const route of unique) {
+    const [method, pattern] = route.split(" ") as [string, string];
+    await t.step(route, async () => {
+      for (const [name, segment] of Object.entries(HOSTILE)) {
+        const path = pattern.replace(/:[A-Za-z]+(\{[^}]*\})?/g, segment);
+        const body = BODIES[method];
+        const res = await app.request(path, {
+          method,
+          headers: {
+            authorization: `Bearer ${env.deps.config.adminToken}`,
+            "x-api-key": "kleis_not_a_real_key",
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await res.text();
+        // The URL parser folds "/x/../" away before routing: then another route answers.
+        const folded = !new URL(path, "http://kleis.test").pathname.includes(segment);
+        if (folded && res.status < 400) continue;
+        assert.ok(
+          res.status >= 400 && res.status < 500,
+          `${method} ${pattern} with ${name}: ${res.status} ${text.slice(0, 300)}`,
+        );
+        const json = JSON.parse(text);
+        assert.equal(typeof json.error?.message, "string", `${name}: ${text.slice(0, 300)}`);
+        assert.ok(text.length < 2000, `${name}: the error echoes the hostile input`);
+      }
+    });
+  }
+});
+
+Deno.test("over-long and odd ids: exact answers, and nothing is written", async (t) => {
+  await using env = await accountsEnv();
+  const before: Deno.KvKey[] = [];
+  for await (const entry of env.deps.kv.list({ prefix: [] })) before.push(entry.key);
+
+  await t.step("an id over 200 bytes is a 400 invalid_id that does not echo it", async () => {
+    for (const path of [`/keys/${"k".repeat(201)}`, `/accounts/${"a".repeat(5000)}/refresh`]) {
+      const res = await env.admin(path.endsWith("refresh") ? "POST" : "GET", path);
+      assert.equal(res.status, 400);
+      assert.equal(res.json.error.code, "invalid_id");
+      assert.match(res.json.error.message, /at most 200 bytes/);
+      assert.ok(!JSON.stringify(res.json).includes("kkkkkkkkkk"));
+    }
+  });
+
+  await t.step("a 200-byte id is looked up normally: 404 not_found", async () => {
+    const res = await env.admin("GET", `/keys/${"k".repeat(200)}`);
+    assert.equal(res.status, 404);
+    assert.equal(res.json.error.code, "not_found");
+  });
+
+  await t.step("multi-byte characters count as bytes: 67 × 3 bytes is over", async () => {
+    const res = await env.admin("GET", `/accounts/${encodeURIComponent("€".repeat(67))}`);
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.code, "invalid_id");
+    const fits = await env.admin("GET", `/accounts/${encodeURIComponent("€".repeat(66))}`);
+    assert.equal(fits.status, 404);
+  });
+
+  await t.step("NUL and control characters are refused", async () => {
+    for (const segment of ["%00", "a%0Ab", "%7F"]) {
+      const res = await env.admin("DELETE", `/keys/${segment}`);
+      assert.equal(res.status, 400, segment);
+      assert.equal(res.json.error.code, "invalid_id");
+    }
+  });
+
+  await t.step("an encoded slash or dots name no key: 404", async () => {
+    for (const segment of ["a%2Fb", "%2E%2E%2Fx", "..."]) {
+      const res = await env.admin("GET", `/keys/${segment}`);
+      assert.equal(res.status, 404, segment);
+    }
+  });
+
+  await t.step("an over-long asset name is refused before the file system", async () => {
+    const app = createApp(env.deps);
+    const long = await app.request(`/admin/assets/${"a".repeat(300)}.js`);
+    assert.equal(long.status, 400);
+    assert.equal((await long.json()).error.code, "invalid_id");
+    const longish = await app.request(`/admin/assets/${"a".repeat(150)}.js`);
+    assert.equal(longish.status, 404);
+    const real = await app.request("/admin/assets/app.css");
+    assert.equal(real.status, 200);
+  });
+
+  await t.step("a proxy path answers in its own shape", async () => {
+    const app = createApp(env.deps);
+    const res = await app.request(`/openai/v1/${"x".repeat(300)}`, { method: "POST" });
+    assert.equal(res.status, 400);
+    const json = await res.json();
+    assert.equal(json.error.code, "invalid_id");
+    assert.equal(json.error.type, "invalid_request_error");
+  });
+
+  await t.step("nothing was written by any of it", async () => {
+    const after: Deno.KvKey[] = [];
+    for await (const entry of env.deps.kv.list({ prefix: [] })) {
+      if (entry.key[0] !== "lockout") after.push(entry.key);
+    }
+    assert.deepEqual(after, before);
+  });
+});
