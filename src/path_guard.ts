@@ -5,9 +5,9 @@
  * system refuses long names ("File name too long"); both would otherwise
  * surface as a 500. Every id Kleis issues is short ASCII (account ids
  * `acct_` + 20 characters, key ids 22, discovery tokens 32), so a segment
- * longer than MAX_SEGMENT_BYTES, or holding control characters, is refused
- * with a 400 in the route's error shape. Applied to every route, so routes
- * added later are covered without further work.
+ * longer than MAX_SEGMENT_BYTES, or holding control characters, is answered
+ * 404 in the route's error shape. Applied to every route, so routes added
+ * later are covered without further work.
  */
 import type { MiddlewareHandler } from "hono";
 import { KleisError } from "./errors.ts";
@@ -37,11 +37,15 @@ export function segmentProblem(raw: string): string | undefined {
   return undefined;
 }
 
+/**
+ * 404 not_found, as for any id that names nothing (the registry's contract
+ * for unknown discovery tokens included); the segment itself is not echoed.
+ */
 export function invalidPathSegment(problem: string): KleisError {
   return new KleisError(
-    400,
-    "invalid_id",
-    `A path segment ${problem}: ids, tokens and names in Kleis paths are at most ${MAX_SEGMENT_BYTES} bytes of printable text.`,
+    404,
+    "not_found",
+    `Nothing in Kleis has this name: a path segment ${problem}, and ids, tokens and names are at most ${MAX_SEGMENT_BYTES} bytes of printable text.`,
   );
 }
 

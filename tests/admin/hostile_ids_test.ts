@@ -79,11 +79,11 @@ Deno.test("over-long and odd ids: exact answers, and nothing is written", async 
   const before: Deno.KvKey[] = [];
   for await (const entry of env.deps.kv.list({ prefix: [] })) before.push(entry.key);
 
-  await t.step("an id over 200 bytes is a 400 invalid_id that does not echo it", async () => {
+  await t.step("an id over 200 bytes is a 404 that does not echo it", async () => {
     for (const path of [`/keys/${"k".repeat(201)}`, `/accounts/${"a".repeat(5000)}/refresh`]) {
       const res = await env.admin(path.endsWith("refresh") ? "POST" : "GET", path);
-      assert.equal(res.status, 400);
-      assert.equal(res.json.error.code, "invalid_id");
+      assert.equal(res.status, 404);
+      assert.equal(res.json.error.code, "not_found");
       assert.match(res.json.error.message, /at most 200 bytes/);
       assert.ok(!JSON.stringify(res.json).includes("kkkkkkkkkk"));
     }
@@ -97,17 +97,18 @@ Deno.test("over-long and odd ids: exact answers, and nothing is written", async 
 
   await t.step("multi-byte characters count as bytes: 67 × 3 bytes is over", async () => {
     const res = await env.admin("GET", `/accounts/${encodeURIComponent("€".repeat(67))}`);
-    assert.equal(res.status, 400);
-    assert.equal(res.json.error.code, "invalid_id");
+    assert.equal(res.status, 404);
+    assert.match(res.json.error.message, /at most 200 bytes/);
     const fits = await env.admin("GET", `/accounts/${encodeURIComponent("€".repeat(66))}`);
     assert.equal(fits.status, 404);
+    assert.match(fits.json.error.message, /Account .* was not found/);
   });
 
   await t.step("NUL and control characters are refused", async () => {
     for (const segment of ["%00", "a%0Ab", "%7F"]) {
       const res = await env.admin("DELETE", `/keys/${segment}`);
-      assert.equal(res.status, 400, segment);
-      assert.equal(res.json.error.code, "invalid_id");
+      assert.equal(res.status, 404, segment);
+      assert.match(res.json.error.message, /printable text/);
     }
   });
 
@@ -121,8 +122,8 @@ Deno.test("over-long and odd ids: exact answers, and nothing is written", async 
   await t.step("an over-long asset name is refused before the file system", async () => {
     const app = createApp(env.deps);
     const long = await app.request(`/admin/assets/${"a".repeat(300)}.js`);
-    assert.equal(long.status, 400);
-    assert.equal((await long.json()).error.code, "invalid_id");
+    assert.equal(long.status, 404);
+    assert.match((await long.json()).error.message, /at most 200 bytes/);
     const longish = await app.request(`/admin/assets/${"a".repeat(150)}.js`);
     assert.equal(longish.status, 404);
     const real = await app.request("/admin/assets/app.css");
@@ -132,10 +133,10 @@ Deno.test("over-long and odd ids: exact answers, and nothing is written", async 
   await t.step("a proxy path answers in its own shape", async () => {
     const app = createApp(env.deps);
     const res = await app.request(`/openai/v1/${"x".repeat(300)}`, { method: "POST" });
-    assert.equal(res.status, 400);
+    assert.equal(res.status, 404);
     const json = await res.json();
-    assert.equal(json.error.code, "invalid_id");
-    assert.equal(json.error.type, "invalid_request_error");
+    assert.equal(json.error.code, "not_found");
+    assert.equal(json.error.type, "not_found_error");
   });
 
   await t.step("nothing was written by any of it", async () => {
