@@ -13,6 +13,7 @@ import { num, obj, str } from "../providers/shared/http.ts";
 import { requireAccount, saveLogin } from "./repository.ts";
 import { refreshTokens } from "./refresh.ts";
 import { AccountUnavailableError } from "./errors.ts";
+import { checkCredentialSizes, checkExternalId } from "./import_limits.ts";
 import { type AdminAccountView, adminAccountView } from "./status.ts";
 
 const OPENCODE_ENTRY: Record<ProviderId, string> = {
@@ -166,6 +167,7 @@ export async function importCredentials(
   body: unknown,
 ): Promise<ImportAnswer> {
   const parsed = parseCredentialInput(provider, body);
+  checkCredentialSizes(parsed);
   let result;
   try {
     result = await accountAdapter(provider).importCredentials(deps, parsed);
@@ -178,6 +180,7 @@ export async function importCredentials(
     }
     throw error;
   }
+  checkExternalId(result.identity.externalId);
   const saved = await saveLogin(deps, provider, result, { label: parsed.label, source: "import" });
   const warnings = [...result.warnings];
   let account = saved.account;

@@ -2,10 +2,13 @@
  * Hostile path segments on every route with a parameter: the routes are read
  * from the app itself, so a route added later is covered without editing
  * this test. Every answer must be a 4xx in the documented shape, never a 5xx.
+ * Body fields that end up in a KV key or value (imported credentials) too.
  */
 import assert from "node:assert/strict";
 import { accountsEnv } from "../accounts/helpers.ts";
 import { createApp } from "../../src/app.ts";
+import { listAccounts } from "../../src/accounts/repository.ts";
+import { unsignedJwt } from "../fakes/world.ts";
 
 /** Raw (already percent-encoded where needed) path segments. */
 const HOSTILE: Record<string, string> = {
@@ -146,4 +149,50 @@ Deno.test("over-long and odd ids: exact answers, and nothing is written", async 
     }
     assert.deepEqual(after, before);
   });
+});
+
+Deno.test("over-long credential fields are refused with a 400 naming the field, nothing stored", async (t) => {
+  await using env = await accountsEnv();
+  const big = "x".repeat(100_000);
+  const cases: [string, string, unknown, RegExp][] = [
+    ["claude", "a 100 KB access token", { accessToken: `sk-ant-${big}` }, /accessToken is longer/],
+    [
+      "claude",
+      "a 100 KB refresh token in a file",
+      { claudeAiOauth: { accessToken: "sk-ant-a", refreshToken: big } },
+      /refreshToken is longer/,
+    ],
+    [
+      "codex",
+      "a 5000-character account id",
+      { tokens: { access_token: "a.b.c", account_id: "a".repeat(5000) } },
+      /accountId is longer/,
+    ],
+    [
+      "copilot",
+      "a 3000-character host",
+      { ["h".repeat(3000)]: { oauth_token: "gho_x" } },
+      /host is longer/,
+    ],
+    [
+      "codex",
+      "a JWT whose account id claim is 300 characters",
+      {
+        accessToken: unsignedJwt({
+          "https://api.openai.com/auth": { chatgpt_account_id: "c".repeat(300) },
+          exp: 1893456000,
+        }),
+      },
+      /account id these credentials carry is longer than 200 bytes/,
+    ],
+  ];
+  for (const [provider, name, body, message] of cases) {
+    await t.step(name, async () => {
+      const res = await env.admin("POST", `/accounts/${provider}/import`, body);
+      assert.equal(res.status, 400, JSON.stringify(res.json).slice(0, 300));
+      assert.equal(res.json.error.code, "invalid_credentials");
+      assert.match(res.json.error.message, message);
+      assert.equal((await listAccounts(env.deps.kv)).length, 0);
+    });
+  }
 });
