@@ -196,3 +196,29 @@ Deno.test("over-long credential fields are refused with a 400 naming the field, 
     });
   }
 });
+
+Deno.test("an over-long model id on a proxy route is a 400 in the route's shape, not echoed", async () => {
+  await using env = await accountsEnv();
+  const app = createApp(env.deps);
+  const created = await env.admin("POST", "/keys", { label: "hostile" });
+  const secret = created.json.secret as string;
+  for (
+    const [path, shape] of [
+      ["/openai/v1/responses", "openai"],
+      ["/anthropic/v1/messages", "anthropic"],
+    ] as const
+  ) {
+    const res = await app.request(path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "m".repeat(3000), input: "hi", max_tokens: 1, messages: [] }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 400, text);
+    assert.ok(!text.includes("mmmmmmmmmm"));
+    const json = JSON.parse(text);
+    if (shape === "openai") assert.equal(json.error.code, "invalid_model");
+    else assert.equal(json.type, "error");
+    assert.match(json.error.message, /longer than 200 characters/);
+  }
+});
