@@ -58,56 +58,86 @@ Deno.test("nativeErrorText(): every known backend shape into the route's shape",
     assert.equal(nativeErrorText("openai", 404, text, "Claude"), undefined);
   });
 
-  await t.step("OAuth-style and flat messages", () => {
-    assert.equal(
-      nativeErrorText(
-        "openai",
-        400,
-        '{"error":"invalid_grant","error_description":"Token revoked"}',
-        "Codex",
-      ),
+  // [name, route style, status, backend body, backend name, expected body]
+  const cases: [string, "openai" | "anthropic", number, string, string, string][] = [
+    [
+      "OAuth-style error and description",
+      "openai",
+      400,
+      '{"error":"invalid_grant","error_description":"Token revoked"}',
+      "Codex",
       openaiShape("Token revoked", "invalid_request_error", "invalid_grant"),
-    );
-    assert.equal(
-      nativeErrorText("openai", 403, '{"message":"Forbidden by policy","code":"policy"}', "X"),
+    ],
+    [
+      "flat message and code",
+      "openai",
+      403,
+      '{"message":"Forbidden by policy","code":"policy"}',
+      "X",
       openaiShape("Forbidden by policy", "permission_error", "policy"),
-    );
-    assert.equal(
-      nativeErrorText("anthropic", 400, '{"error":"plain string"}', "Claude"),
+    ],
+    [
+      "error as a plain string",
+      "anthropic",
+      400,
+      '{"error":"plain string"}',
+      "Claude",
       anthropicShape("plain string", "invalid_request_error"),
-    );
-    assert.equal(
-      nativeErrorText("openai", 400, '{"errors":[{"message":"first"},{"message":"2"}]}', "X"),
+    ],
+    [
+      "an errors list",
+      "openai",
+      400,
+      '{"errors":[{"message":"first"},{"message":"2"}]}',
+      "X",
       openaiShape("first", "invalid_request_error", "backend_error"),
-    );
-  });
-
-  await t.step("plain text is the message; HTML and empty bodies get one written", () => {
-    assert.equal(
-      nativeErrorText("openai", 502, "upstream connect error\n", "Codex (ChatGPT)"),
+    ],
+    [
+      "plain text is the message",
+      "openai",
+      502,
+      "upstream connect error\n",
+      "Codex (ChatGPT)",
       openaiShape("upstream connect error", "api_error", "backend_error"),
-    );
-    assert.equal(
-      nativeErrorText("anthropic", 502, "<html><body>Bad gateway</body></html>", "Claude"),
+    ],
+    [
+      "an HTML page is not",
+      "anthropic",
+      502,
+      "<html><body>Bad gateway</body></html>",
+      "Claude",
       anthropicShape("The Claude backend answered 502 without a message.", "api_error"),
-    );
-    assert.equal(
-      nativeErrorText("openai", 500, "", "GitHub Copilot"),
+    ],
+    [
+      "an empty body",
+      "openai",
+      500,
+      "",
+      "GitHub Copilot",
       openaiShape(
         "The GitHub Copilot backend answered 500 without a message.",
         "api_error",
         "backend_error",
       ),
-    );
-    assert.equal(
-      nativeErrorText("openai", 400, '{"unrelated":true}', "Codex"),
+    ],
+    [
+      "JSON without any message",
+      "openai",
+      400,
+      '{"unrelated":true}',
+      "Codex",
       openaiShape(
         "The Codex backend answered 400 without a message.",
         "invalid_request_error",
         "backend_error",
       ),
-    );
-  });
+    ],
+  ];
+  for (const [name, style, status, text, backend, expected] of cases) {
+    await t.step(name, () => {
+      assert.equal(nativeErrorText(style, status, text, backend), expected);
+    });
+  }
 
   await t.step("an over-long message is cut", () => {
     const text = JSON.stringify({ detail: "x".repeat(10_000) });
