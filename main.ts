@@ -45,7 +45,7 @@ startBackgroundWork(deps);
 // (Deno Deploy stops an instance with SIGINT and allows it 5 seconds).
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.addSignalListener(signal, async () => {
-    await flushUsage(kv);
+    await flushUsage(deps);
     kv.close();
     Deno.exit(0);
   });

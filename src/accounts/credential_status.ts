@@ -6,10 +6,10 @@
  * GET /admin/accounts. Never a token.
  */
 import type { Deps } from "../deps.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { loadTokens } from "./repository.ts";
 import { listAccountViews } from "./service.ts";
-import type { AccountStatus } from "./types.ts";
+import type { AccountStatus } from "../model/accounts.ts";
 
 export interface CredentialStatus {
   id: string;

@@ -11,12 +11,7 @@
  * is, byte for byte. The status is the caller's to keep.
  */
 import { errorBody, type ErrorStyle, KleisError } from "../errors.ts";
-import {
-  firstString,
-  isObject,
-  type JsonObject,
-  parseJsonObject,
-} from "../providers/proxy_util.ts";
+import { firstString, isObject, type JsonObject, parseJsonObject } from "../json.ts";
 
 /** Longest backend message passed on; longer ones are cut (an HTML page is not a message). */
 export const MAX_MESSAGE_LENGTH = 2_000;

@@ -11,22 +11,28 @@
  *
  * Found out at run time, anywhere else: a KV whose `enqueue` is missing or
  * fails saying queues are not supported, or whose `listenQueue` is missing,
- * throws or fails, is switched to direct writes for the rest of the process
- * (said once in the log). Any other enqueue failure is treated as passing:
+ * throws or fails, is switched to direct writes for the rest of the app's
+ * life (said once in the log). Any other enqueue failure is treated as passing:
  * that batch is written directly and the next one tries the queue again.
  */
 import type { Deps } from "../deps.ts";
+import { runtimeSlot } from "../runtime.ts";
 
-const unavailable = new WeakMap<Deno.Kv, string>();
+/** Why this app stopped using the queue, once it has. */
+const QUEUES = runtimeSlot(
+  "usage.queues",
+  () => ({ unavailable: undefined as string | undefined }),
+);
 
 /** True where the platform or the database type is known to have no queues. */
 export function queuesKnownAbsent(config: Deps["config"]): boolean {
   return config.onDeploy || config.kvPath?.startsWith("http") === true;
 }
 
-/** True while usage should go through the queue of this KV. */
-export function kvHasQueues(deps: Pick<Deps, "config" | "kv">): boolean {
-  return !queuesKnownAbsent(deps.config) && !unavailable.has(deps.kv) &&
+/** True while usage should go through the queue of this app's KV. */
+export function kvHasQueues(deps: Pick<Deps, "config" | "kv" | "runtime">): boolean {
+  return !queuesKnownAbsent(deps.config) &&
+    deps.runtime.get(QUEUES).unavailable === undefined &&
     typeof deps.kv.enqueue === "function" && typeof deps.kv.listenQueue === "function";
 }
 
@@ -38,14 +44,15 @@ export function isQueueUnsupportedError(error: unknown): boolean {
       .test(error.message);
 }
 
-/** Switches this KV to direct usage writes for the rest of the process. */
+/** Switches this app to direct usage writes for the rest of the process. */
 export function markQueuesUnavailable(
-  deps: Pick<Deps, "kv" | "log">,
+  deps: Pick<Deps, "runtime" | "log">,
   reason: string,
   error?: unknown,
 ): void {
-  if (unavailable.has(deps.kv)) return;
-  unavailable.set(deps.kv, reason);
+  const state = deps.runtime.get(QUEUES);
+  if (state.unavailable !== undefined) return;
+  state.unavailable = reason;
   deps.log.warn("KV queues are not available here; usage is written directly.", {
     reason,
     ...(error === undefined ? {} : { error }),

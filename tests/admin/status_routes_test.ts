@@ -7,8 +7,7 @@ import { accountsEnv, fixture, seedAccount } from "../accounts/helpers.ts";
 import { getAccount, loadTokens } from "../../src/accounts/repository.ts";
 import { listAudit } from "../../src/audit.ts";
 import { keys } from "../../src/kv/keys.ts";
-import { ingestEvents } from "../../src/usage/ingest.ts";
-import { expectedCounters, syntheticEvents } from "../usage/helpers.ts";
+import { expectedCounters, ingestEvents, syntheticEvents } from "../usage/helpers.ts";
 import type { UsageEvent } from "../../src/usage/types.ts";
 import { createApp } from "../../src/app.ts";
 

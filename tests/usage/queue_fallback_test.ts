@@ -11,7 +11,7 @@ import {
   kvHasQueues,
   queuesKnownAbsent,
 } from "../../src/usage/queue_support.ts";
-import { testConfig } from "../../src/config.ts";
+import { testConfig } from "../support/test_config.ts";
 import { testDeps } from "../support/test_deps.ts";
 import { expectedCounters, syntheticEvents, waitForRequests } from "./helpers.ts";
 
@@ -55,7 +55,7 @@ function queuelessKv(
 async function recordAll(deps: Awaited<ReturnType<typeof testDeps>>, n: number, prefix: string) {
   const events = syntheticEvents(n, deps.now(), 10 * 60_000, prefix);
   for (const e of events) await recordUsage(deps, e);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   return events;
 }
 
