@@ -1,5 +1,5 @@
 /**
- * Proxy routes (api.md "Proxy routes"): POST endpoints of the three
+ * Proxy routes (docs/api.md#proxy-routes): POST endpoints of the three
  * providers, each checked in the documented order (the API key middleware
  * and the body limit have already run) and handed to the proxy engine.
  * Errors Kleis answers itself use the route's native error shape and carry

@@ -1,6 +1,6 @@
 /**
  * Constants of the Claude API as a Claude Code subscription token uses it
- * (providers.md §3.3-3.4). A change upstream is a change in this file.
+ * (docs/providers/claude.md#upstream-api). A change upstream is a change in this file.
  */
 
 export const CLAUDE_MESSAGES_PATH = "/v1/messages";

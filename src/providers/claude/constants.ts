@@ -1,4 +1,4 @@
-/** Anthropic Claude (Pro/Max) account-side constants (providers.md §3.1, §3.2, §3.4). */
+/** Anthropic Claude (Pro/Max) account-side constants (docs/providers/claude.md). */
 export const CLAUDE_CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 export const CLAUDE_REDIRECT_URI = "https://platform.claude.com/oauth/code/callback";
 export const CLAUDE_SCOPE =

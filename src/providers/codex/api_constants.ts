@@ -1,6 +1,6 @@
 /**
  * Constants of the Codex backend (ChatGPT subscription) as the proxy uses it
- * (providers.md §2.4). A change upstream is a change in this file.
+ * (docs/providers/codex.md#upstream-api). A change upstream is a change in this file.
  */
 
 export const CODEX_RESPONSES_PATH = "/backend-api/codex/responses";

@@ -1,4 +1,4 @@
-/** OpenAI Codex (ChatGPT subscription) account-side constants (providers.md §2.1-2.3, §2.5). */
+/** OpenAI Codex (ChatGPT subscription) account-side constants (docs/providers/codex.md). */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 export const CODEX_SCOPE = "openid profile email offline_access";
 export const CODEX_REDIRECT_URI = "http://localhost:1455/auth/callback";

@@ -1,6 +1,6 @@
 /**
- * Constants of the GitHub Copilot API as the proxy uses it (providers.md
- * §1.3-1.4). A change upstream is a change in this file.
+ * Constants of the GitHub Copilot API as the proxy uses it
+ * (docs/providers/copilot.md#upstream-api). A change upstream is a change in this file.
  */
 
 /** Kleis endpoint (below /copilot/v1) → upstream path (below the API base, which has no /v1). */

@@ -1,4 +1,4 @@
-/** GitHub Copilot account-side constants (providers.md §1.1, §1.2, §1.4). */
+/** GitHub Copilot account-side constants (docs/providers/copilot.md). */
 export const COPILOT_CLIENT_ID = "Ov23li8tweQw6odWQebz";
 export const COPILOT_SCOPE = "read:user";
 export const DEVICE_CODE_PATH = "/login/device/code";
