@@ -38,6 +38,18 @@ function matcher(source: string): (text: string) => string | undefined {
 /** A docs/ path with an optional anchor, as comments cite it. */
 const DOC_REFERENCE = /\bdocs\/[A-Za-z0-9_./-]*?\.md(?:#[A-Za-z0-9_-]+)?/g;
 
+/** A repository path in a code span of a docs/ page: `src/proxy/engine.ts`, `tests/fakes/`. */
+const SOURCE_PATH = /`((?:src|routes|tests|bench|static)\/[A-Za-z0-9_./{},-]*)`/g;
+
+/** `a/{b,c}/d` → `a/b/d`, `a/c/d` (one level of braces, as the pages write them). */
+export function expandBraces(path: string): string[] {
+  const match = /\{([^{}]*)\}/.exec(path);
+  if (!match) return [path];
+  return match[1]!.split(",").flatMap((part) =>
+    expandBraces(path.slice(0, match.index) + part + path.slice(match.index + match[0].length))
+  );
+}
+
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 export function headingSlug(heading: string): string {
   return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
@@ -161,6 +173,13 @@ Deno.test("source comments cite only documents that ship", async (t) => {
     ) assert.equal(flagged(good), false, good);
   });
 
+  await t.step("brace lists in paths expand", () => {
+    assert.deepEqual(expandBraces("src/providers/{copilot,codex}/x.ts"), [
+      "src/providers/copilot/x.ts",
+      "src/providers/codex/x.ts",
+    ]);
+  });
+
   await t.step("the heading anchors follow GitHub's", () => {
     const anchors = headingAnchors(
       "# Title\n## Login: PKCE with code#state paste-back\n```\n# not a heading\n```\n" +
@@ -209,6 +228,28 @@ Deno.test("source comments cite only documents that ship", async (t) => {
     }
     assert.deepEqual(problems, []);
     assert.ok(references >= 40, `only ${references} docs/ references found in comments`);
+  });
+
+  await t.step("every source path a docs/ page names exists", async () => {
+    const problems: string[] = [];
+    let named = 0;
+    for await (const page of walk("docs")) {
+      if (!page.endsWith(".md")) continue;
+      const markdown = await Deno.readTextFile(new URL(page, ROOT));
+      for (const [, path] of markdown.matchAll(SOURCE_PATH)) {
+        for (const candidate of expandBraces(path!.replace(/\/$/, ""))) {
+          named++;
+          try {
+            await Deno.stat(new URL(candidate, ROOT));
+          } catch (error) {
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+            problems.push(`${page}: ${candidate} does not exist`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(named >= 30, `only ${named} source paths found in docs/`);
   });
 
   await t.step("the links between docs/ pages resolve", async () => {
