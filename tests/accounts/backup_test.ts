@@ -41,7 +41,14 @@ Deno.test("backup: export is sealed, restores accounts and keys with the same ke
     assert.equal(stored.length, 4);
     const jwtHeader = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9";
     for (
-      const secret of ["rt_fixture_codex_0001", jwtHeader, "a".repeat(64), "disc_1", ...stored]
+      const secret of [
+        "rt_fixture_codex_0001",
+        "sk-ant-",
+        jwtHeader,
+        "a".repeat(64),
+        "disc_1",
+        ...stored,
+      ]
     ) {
       assert.ok(!text.includes(secret), secret);
     }
