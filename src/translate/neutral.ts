@@ -4,7 +4,7 @@
  * Anthropic Messages) is read into a NeutralRequest, and a backend's answer
  * (JSON or stream) into a NeutralAnswer or NeutralEvents, which are written
  * out in the client's shape. Each API has one reader and one writer per
- * direction (see docs in README "One API for every model"), so adding an API
+ * direction (docs/api.md#api-translation), so adding an API
  * costs four small modules, not one converter per pair.
  *
  * Deliberately small: only what all three APIs can express. Opaque

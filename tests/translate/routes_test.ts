@@ -166,7 +166,7 @@ Deno.test("backend errors reach the client in its API's shape, Retry-After kept"
         body: { type: "error", error: { type: "rate_limit_error", message: "Rate limited" } },
       });
       const res = await h.request("/v1/chat/completions", chat("claude-sonnet-4-5"));
-      // With its only account exhausted Kleis answers for the backend (api.md: every account cooling down).
+      // With its only account exhausted Kleis answers for the backend (docs/api.md: every account cooling down).
       assert.equal(res.status, 503);
       assert.equal(res.headers.get("retry-after"), "120");
       const body = await res.json();
