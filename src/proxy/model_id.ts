@@ -13,13 +13,18 @@ import { proxyAdapter } from "../providers/mod.ts";
  */
 export const MAX_MODEL_LENGTH = 200;
 
-export function normalizeModel(provider: ProviderId, model: string): string {
+/** Refuses an over-long id (without echoing it). */
+export function checkModelLength(model: string): void {
   if (model.length > MAX_MODEL_LENGTH) {
     throw badRequest(
       "invalid_model",
       `The model id is longer than ${MAX_MODEL_LENGTH} characters.`,
     );
   }
+}
+
+export function normalizeModel(provider: ProviderId, model: string): string {
+  checkModelLength(model);
   for (const prefix of proxyAdapter(provider).modelPrefixes) {
     if (model.startsWith(prefix)) {
       const plain = model.slice(prefix.length);

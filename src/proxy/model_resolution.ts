@@ -19,6 +19,7 @@ import type { KeyScope } from "../registry/service.ts";
 import { modelsForKey, type OfferedModel } from "../registry/service.ts";
 import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
+import { checkModelLength } from "./model_id.ts";
 
 export const PROVIDER_PREFERENCE: readonly ProviderId[] = ["codex", "claude", "copilot"];
 
@@ -56,6 +57,7 @@ export async function resolveModel(
   raw: string,
   home?: ProviderId,
 ): Promise<ResolvedModel> {
+  checkModelLength(raw);
   const prefixed = prefixedModel(raw);
   const offered = await modelsForKey(deps, key);
   if (prefixed) {

@@ -59,6 +59,14 @@ Deno.test("generic routes pick the provider by model id", async (t) => {
     assert.equal(h.fakes.chatgpt.requests.length + h.fakes.anthropic.requests.length, before);
   });
 
+  await t.step("an over-long id → 400 invalid_model, not echoed", async () => {
+    const res = await h.request("/v1/chat/completions", chat("m".repeat(300)));
+    assert.equal(res.status, 400);
+    const text = await res.text();
+    assert.ok(!text.includes("mmmmmmmmmm"));
+    assert.equal(JSON.parse(text).error.code, "invalid_model");
+  });
+
   await t.step("the key's scopes apply to the resolved provider", async () => {
     h.key = testKey({ providers: ["codex"] });
     const res = await h.request("/v1/chat/completions", chat("claude-sonnet-4-5"));
