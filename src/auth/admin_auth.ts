@@ -80,7 +80,8 @@ async function checkAdmin(deps: Deps, c: Context): Promise<void> {
   }
 
   // The right token (or none) is judged after wrong ones that came before it.
-  await gate.idle(gateKey);
+  const queued = gate.idle(gateKey);
+  if (queued) await queued;
   const lockout = await deps.kv.get<LockoutEntry>(keys.lockout("admin", address));
   assertNotLockedOut("admin", lockout.value, deps.now());
   // A request without any token (the admin page before sign-in) is not a
