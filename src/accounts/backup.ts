@@ -130,7 +130,7 @@ async function restoreAccount(
         generation: Math.max(tokens.generation, (stored.value?.generation ?? 0) + 1),
       });
     }
-    if ((await commit(op)).ok) return undefined;
+    if ((await commit(deps, op)).ok) return undefined;
   }
   return `account ${record.id} skipped: it kept changing during the restore`;
 }
@@ -167,7 +167,7 @@ async function restoreApiKey(deps: Deps, key: ApiKeyRecord): Promise<string | un
         op.delete(keys.apiKeyByDiscoveryToken(old.discoveryToken));
       }
     }
-    if ((await commit(op)).ok) return undefined;
+    if ((await commit(deps, op)).ok) return undefined;
   }
   return `API key ${key.id} skipped: it kept changing during the restore`;
 }

@@ -29,6 +29,7 @@ import { hashKeySecret } from "../keys/secret.ts";
 import { hashMatchesKey, isKeyUsable } from "../keys/validity.ts";
 import { FreshKeyReads } from "./fresh_key_reads.ts";
 import { attemptGate } from "./attempt_gate.ts";
+import { runtimeSlot } from "../runtime.ts";
 import { acquireKeyLimits, type KeyLease } from "../keys/limits.ts";
 import { recordRefusal } from "../usage/record.ts";
 import { bearerToken } from "./admin_auth.ts";
@@ -53,6 +54,13 @@ interface SeenLockout {
   entry: LockoutEntry | null;
 }
 
+/** What the middleware remembers in this app (see the file comment). */
+const KEY_AUTH_CACHES = runtimeSlot("auth.keyCaches", () => ({
+  idByHash: new Map<string, string>(),
+  lockouts: new Map<string, SeenLockout>(),
+  freshReads: undefined as FreshKeyReads | undefined,
+}));
+
 /** The key from `Authorization: Bearer` (any scheme case) or `x-api-key`. */
 export function presentedApiKey(headers: Headers): string | undefined {
   return bearerToken(headers.get("authorization") ?? undefined) ??
@@ -60,14 +68,15 @@ export function presentedApiKey(headers: Headers): string | undefined {
 }
 
 /**
- * Sets c.var.apiKey and admits the request against the key's limits, or
+ * Sets c.var.apiKey, admits the request against the key's limits and sets
+ * c.var.keyLease (the request's admission; routes release it early), or
  * throws 401 (missing, unknown, revoked or expired key: one message) or 429
  * (limits, or this address locked out after repeated unknown keys).
  */
 export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
-  const idByHash = new Map<string, string>();
-  const lockouts = new Map<string, SeenLockout>();
-  const freshReads = new FreshKeyReads(deps.kv);
+  const caches = deps.runtime.get(KEY_AUTH_CACHES);
+  const { idByHash, lockouts } = caches;
+  const freshReads = caches.freshReads ??= new FreshKeyReads(deps.kv);
   const gate = attemptGate(deps);
 
   return async (c, next) => {
@@ -177,6 +186,7 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
     } catch (error) {
       return refused(error);
     }
+    c.set("keyLease", lease);
     if (record.limits?.concurrent === undefined) return await next();
 
     try {

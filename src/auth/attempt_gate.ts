@@ -19,6 +19,8 @@
  * The gate holds no state for an address with nothing queued.
  */
 
+import { type Runtime, runtimeSlot } from "../runtime.ts";
+
 type Release = () => void;
 
 export class AttemptGate {
@@ -59,14 +61,9 @@ export class AttemptGate {
   }
 }
 
-const gates = new WeakMap<object, AttemptGate>();
+const ATTEMPT_GATE = runtimeSlot("auth.attemptGate", () => new AttemptGate());
 
-/** The gate of one Kleis instance (one per `owner`, e.g. the app's deps). */
-export function attemptGate(owner: object): AttemptGate {
-  let gate = gates.get(owner);
-  if (!gate) {
-    gate = new AttemptGate();
-    gates.set(owner, gate);
-  }
-  return gate;
+/** The gate of one Kleis app (instance): admin tokens and API keys, keyed by scope and address. */
+export function attemptGate(deps: { runtime: Runtime }): AttemptGate {
+  return deps.runtime.get(ATTEMPT_GATE);
 }

@@ -20,7 +20,7 @@ export async function tokensUsedOn(kv: Deno.Kv, keyId: string, at: number): Prom
 /** Throws 429 (Retry-After until midnight UTC) once a key's tokens today reach tokensPerDay. */
 export async function checkTokenBudget(
   deps: Pick<Deps, "kv" | "now">,
-  key: ApiKeyRecord,
+  key: Pick<ApiKeyRecord, "id" | "limits">,
 ): Promise<void> {
   const limit = key.limits?.tokensPerDay;
   if (limit === undefined) return;

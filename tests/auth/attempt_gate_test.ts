@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { AttemptGate, attemptGate } from "../../src/auth/attempt_gate.ts";
+import { Runtime } from "../../src/runtime.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -92,9 +93,9 @@ Deno.test("AttemptGate", async (t) => {
     assert.equal(gate.size, 0);
   });
 
-  await t.step("attemptGate() gives one gate per owner", () => {
-    const a = {};
-    const b = {};
+  await t.step("attemptGate() gives one gate per app runtime", () => {
+    const a = { runtime: new Runtime() };
+    const b = { runtime: new Runtime() };
     assert.equal(attemptGate(a), attemptGate(a));
     assert.notEqual(attemptGate(a), attemptGate(b));
   });

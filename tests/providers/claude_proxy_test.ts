@@ -5,7 +5,7 @@ import { buildToolNameMap, toolNameRewriter } from "../../src/providers/claude/t
 import { CLAUDE_IDENTITY_PROMPT } from "../../src/providers/claude/api_constants.ts";
 import { parseEvent, SseFramer } from "../../src/sse.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
-import { testConfig } from "../../src/config.ts";
+import { testConfig } from "../support/test_config.ts";
 
 const attempt: AttemptContext = {
   account: {

@@ -6,7 +6,7 @@ import { sha256Hex } from "../../src/crypto.ts";
 import { parseEvent } from "../../src/sse.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
 import type { AccountRecord } from "../../src/accounts/types.ts";
-import { testConfig } from "../../src/config.ts";
+import { testConfig } from "../support/test_config.ts";
 
 const account = {
   id: "acct_A",

@@ -4,7 +4,7 @@ import { classifyCopilotFailure, nextMonthlyReset } from "../../src/providers/co
 import { copilotHasImage, copilotInitiator } from "../../src/providers/copilot/request_rewrite.ts";
 import { parseWaitFromText } from "../../src/providers/proxy_util.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
-import { testConfig } from "../../src/config.ts";
+import { testConfig } from "../support/test_config.ts";
 
 function attempt(apiBase?: string): AttemptContext {
   return {

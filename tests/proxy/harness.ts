@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../src/app_env.ts";
 import { proxyRoutes } from "../../routes/proxy.ts";
+import { acquireKeyLimits } from "../../src/keys/limits.ts";
 import type { ProxyEngineOptions } from "../../src/proxy/engine.ts";
 import type { StreamTiming } from "../../src/proxy/streaming.ts";
 import { saveLogin } from "../../src/accounts/repository.ts";
@@ -75,6 +76,7 @@ export async function startHarness(
   app.use("*", async (c, next) => {
     c.set("requestId", `req_${++counter}`);
     c.set("apiKey", key);
+    c.set("keyLease", await acquireKeyLimits(deps, key));
     await next();
   });
   app.route(
