@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest } from "../src/errors.ts";
-import { isProviderId, PROVIDER_IDS, type ProviderId } from "../src/providers/ids.ts";
+import { isProviderId, PROVIDER_IDS, type ProviderId } from "../src/model/providers.ts";
 import { parseInput, readJsonBody } from "../src/request_input.ts";
 import { makePrimary, patchAccount, removeAccount } from "../src/accounts/repository.ts";
 import { accountView, listAccountViews, refreshAccountNow } from "../src/accounts/service.ts";

@@ -15,7 +15,7 @@ import {
 import { createKeySchema, rotateKeySchema, updateKeySchema } from "../src/keys/validation.ts";
 import { parseInput, readJsonBody } from "../src/request_input.ts";
 import { toKeyView } from "../src/keys/view.ts";
-import type { ApiKeyRecord } from "../src/keys/types.ts";
+import type { ApiKeyRecord } from "../src/model/keys.ts";
 import { getLastUsed, getLastUsedMany } from "../src/usage/last_used.ts";
 
 export function adminKeysRoutes(deps: Deps) {

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest } from "../src/errors.ts";
-import type { ProviderId } from "../src/providers/ids.ts";
+import type { ProviderId } from "../src/model/providers.ts";
 import { modelsForKey, type OfferedModel } from "../src/registry/service.ts";
 import { runtimeSlot } from "../src/runtime.ts";
 

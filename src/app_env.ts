@@ -1,5 +1,5 @@
 /** Hono environment shared by every route: per-request variables. */
-import type { ApiKeyRecord } from "./keys/types.ts";
+import type { ApiKeyRecord } from "./model/keys.ts";
 
 export interface AppEnv {
   Variables: {

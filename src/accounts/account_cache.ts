@@ -12,11 +12,11 @@
  * entry wait for one KV read.
  */
 import type { Deps } from "../deps.ts";
-import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { localCommits } from "./kv_commit.ts";
 import { runtimeSlot } from "../runtime.ts";
 import { getPrimaryAccountId, listAccounts } from "./repository.ts";
-import type { AccountRecord } from "./types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 
 export const ACCOUNT_CACHE_TTL_MS = 1_000;
 

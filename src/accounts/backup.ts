@@ -13,11 +13,11 @@ import type { Deps } from "../deps.ts";
 import { seal, unseal } from "../crypto.ts";
 import { badRequest } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
-import { isProviderId, PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
+import { isProviderId, PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { appendAudit } from "../audit.ts";
 import { ensurePrimary, listAccounts, type TokenEnvelope } from "./repository.ts";
-import type { AccountRecord } from "./types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 
 export const BACKUP_FORMAT = "kleis-backup";
 export const BACKUP_VERSION = 1;

@@ -5,7 +5,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { badRequest, KleisError } from "../errors.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { ParsedCredentials } from "../providers/account_types.ts";
 import { ProviderAuthError } from "../providers/shared/errors.ts";

@@ -15,7 +15,7 @@ import type { Deps } from "../deps.ts";
 import { randomId, seal, unseal } from "../crypto.ts";
 import { KleisError } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { LoginStartInput, LoginStep } from "../providers/account_types.ts";
 import { LoginFlowError, ProviderAuthError } from "../providers/shared/errors.ts";

@@ -29,7 +29,7 @@ import {
   type TokenEnvelope,
   updateRecord,
 } from "./repository.ts";
-import type { AccountRecord } from "./types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 import { REFRESH_MARGIN_MS } from "../providers/shared/expiry.ts";
 import { runtimeSlot } from "../runtime.ts";
 

@@ -10,12 +10,12 @@ import { commit } from "./kv_commit.ts";
 import type { Deps } from "../deps.ts";
 import { randomBase62, seal, unseal } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import type { LoginResult, StoredTokens } from "../providers/account_types.ts";
 import { type AuditInput, auditRecord } from "../audit.ts";
 import { conflict, KleisError, notFound } from "../errors.ts";
-import { clearCooldowns } from "../proxy/cooldowns.ts";
-import type { AccountRecord } from "./types.ts";
+import { clearCooldowns } from "./cooldowns.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 
 const MAX_ATTEMPTS = 20;
 

@@ -24,7 +24,7 @@ import type { Deps } from "../deps.ts";
 import { invalidApiKey, KleisError } from "../errors.ts";
 import { clientAddress } from "../client_address.ts";
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { hashKeySecret } from "../keys/secret.ts";
 import { hashMatchesKey, isKeyUsable } from "../keys/validity.ts";
 import { FreshKeyReads } from "./fresh_key_reads.ts";

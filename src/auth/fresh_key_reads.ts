@@ -18,7 +18,7 @@
  * The requests served by one read share its record object: treat it as
  * immutable (admission is per request, not per record: keys/limits.ts).
  */
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { keys } from "../kv/keys.ts";
 
 type Read = Promise<ApiKeyRecord | null>;

@@ -6,7 +6,7 @@
 import type { Deps } from "../deps.ts";
 import { randomId } from "../crypto.ts";
 import { checkTokenBudget } from "../usage/token_budget.ts";
-import type { ApiKeyRecord } from "./types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { KeyLimiter } from "./limiter.ts";
 import { runtimeSlot } from "../runtime.ts";
 

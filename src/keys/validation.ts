@@ -3,8 +3,8 @@
  * (src/request_input.ts): a 400 in the kleis shape naming the bad field.
  */
 import { z } from "zod";
-import { PROVIDER_IDS } from "../providers/ids.ts";
-import type { KeyLimits } from "./types.ts";
+import { PROVIDER_IDS } from "../model/providers.ts";
+import type { KeyLimits } from "../model/keys.ts";
 
 const MAX_LIMIT = 1_000_000_000;
 export const MAX_GRACE_SECONDS = 7 * 24 * 60 * 60;

@@ -9,12 +9,12 @@
  */
 import type { Deps } from "../deps.ts";
 import { badRequest, errorResponse, type ErrorStyle, KleisError, toKleisError } from "../errors.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../keys/scopes.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
 import { PROXY_ROUTE_PREFIX } from "../providers/proxy_types.ts";
-import { isObject, type JsonObject } from "../providers/proxy_util.ts";
+import { isObject, type JsonObject } from "../json.ts";
 import type { FailureSource } from "../usage/types.ts";
 import { ProxyEngine, type ProxyEngineOptions } from "./engine.ts";
 import { normalizeModel } from "./model_id.ts";

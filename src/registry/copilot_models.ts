@@ -12,7 +12,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
-import type { AccountRecord } from "../accounts/types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 import { getUpstreamCredentials } from "../accounts/credentials.ts";
 import { type CopilotLiveModel, requestCopilotModels } from "../providers/copilot/models.ts";
 import { runtimeSlot } from "../runtime.ts";

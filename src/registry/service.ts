@@ -10,10 +10,10 @@
  * (Copilot's: per set of live lists), so a request only narrows by its key.
  */
 import type { Deps } from "../deps.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../keys/scopes.ts";
 import { sharedAccountCache } from "../accounts/account_cache.ts";
-import type { AccountRecord } from "../accounts/types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 import { copilotModelsForAccount } from "./copilot_models.ts";
 import {
   claudeOffer,

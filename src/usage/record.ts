@@ -29,7 +29,7 @@
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { randomId } from "../crypto.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import {
   aggregateEvents,
   deltaKeyOf,

@@ -8,7 +8,7 @@
 import type { Deps } from "../deps.ts";
 import { tooManyRequests } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { DAY_MS, utcDay } from "./buckets.ts";
 
 /** Tokens a key has used in the UTC day containing `at`. */

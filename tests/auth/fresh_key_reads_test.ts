@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { FreshKeyReads } from "../../src/auth/fresh_key_reads.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ApiKeyRecord } from "../../src/keys/types.ts";
+import type { ApiKeyRecord } from "../../src/model/keys.ts";
 
 const ID = "key-1";
 const record = (extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({

@@ -11,9 +11,9 @@ import {
   patchAccount,
   saveLogin,
 } from "../../src/accounts/repository.ts";
-import type { AccountRecord } from "../../src/accounts/types.ts";
+import type { AccountRecord } from "../../src/model/accounts.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ProviderId } from "../../src/providers/ids.ts";
+import type { ProviderId } from "../../src/model/providers.ts";
 import { type TestDeps, testDeps } from "../support/test_deps.ts";
 
 let counter = 0;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { KleisError } from "../../src/errors.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ApiKeyRecord } from "../../src/keys/types.ts";
+import type { ApiKeyRecord } from "../../src/model/keys.ts";
 import { ingestEvents } from "./helpers.ts";
 import { queryUsage } from "../../src/usage/query.ts";
 import { runUsageRetention } from "../../src/usage/retention.ts";

@@ -1,7 +1,7 @@
 /** Shared helpers of the usage tests: synthetic traffic with known totals, and waiting. */
 import type { Deps } from "../../src/deps.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ProviderId } from "../../src/providers/ids.ts";
+import type { ProviderId } from "../../src/model/providers.ts";
 import type { UsageEvent } from "../../src/usage/types.ts";
 import { queryUsage, type UsageCounters } from "../../src/usage/query.ts";
 import { aggregateEvents, type IngestOptions, ingestUsage } from "../../src/usage/ingest.ts";

@@ -12,7 +12,7 @@ import { saveLogin } from "../../src/accounts/repository.ts";
 import type { AppEnv } from "../../src/app_env.ts";
 import { errorResponse, KleisError } from "../../src/errors.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ApiKeyRecord } from "../../src/keys/types.ts";
+import type { ApiKeyRecord } from "../../src/model/keys.ts";
 import { startUsageConsumer } from "../../src/usage/consumer.ts";
 import type { UsageAnswer, UsageCounters } from "../../src/usage/query.ts";
 import { flushUsage } from "../../src/usage/record.ts";
