@@ -1,6 +1,7 @@
 /**
  * POST /admin/accounts/:provider/import: raw fields, or a credential file's
- * JSON as it is on disk, detected by shape (providers.md §1.6, §2.7, §3.5).
+ * JSON as it is on disk, detected by shape (section "Credential files for import" of
+ * docs/providers/copilot.md, codex.md and claude.md).
  * An OpenCode auth.json yields the entry of the route's provider.
  */
 import type { Deps } from "../deps.ts";

@@ -1,5 +1,5 @@
 /**
- * The one refresh path (design rule 4). Every caller, whether a proxied
+ * The one refresh path (docs/architecture.md#refresh-leases). Every caller, whether a proxied
  * request, the cron sweep or the admin, goes through refreshTokens():
  *
  * - In one process, concurrent callers for an account share one promise.

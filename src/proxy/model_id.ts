@@ -1,5 +1,5 @@
 /**
- * Model id normalisation (api.md "Proxy routes"): the plain id or one with
+ * Model id normalisation (docs/api.md#proxy-routes): the plain id or one with
  * the route's own provider prefix is accepted and the prefix stripped; a
  * prefix that belongs to another provider is a mistake worth a clear 400.
  */

@@ -1,5 +1,5 @@
 /**
- * Usage answers (api.md "Usage and audit"): totals, the previous window,
+ * Usage answers (docs/api.md#usage-and-audit): totals, the previous window,
  * a dense series and optional groups, read from the buckets of a time range.
  *
  * The window is made of whole minutes: `until` is the end of the current
@@ -33,7 +33,7 @@ const GROUP_DIMENSION: Record<GroupBy, Dimension> = {
   endpoint: "endpoint",
 };
 
-/** The counters of api.md, as answered: the sums, and latency as averages and a maximum. */
+/** The counters of docs/api.md#usage-and-audit: the sums, and latency as averages and a maximum. */
 export interface UsageCounters extends SummedCounters {
   avgLatencyMs: number;
   maxLatencyMs: number;

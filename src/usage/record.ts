@@ -6,7 +6,7 @@
  * endpoint), so its size and the consumer's work depend on how many distinct
  * dimensions there were, not on how many requests.
  *
- * Measured (bench/usage_bench.ts, notes in the report): one queue message per
+ * Measured (bench/usage_bench.ts; README "Performance"): one queue message per
  * request, plus the consumer's commit per message, cost ~80 % of a small
  * app's throughput and left the consumer minutes behind under load. A batch
  * costs about the same whatever its size: ~2.3 ms of CPU on a file KV, 60 %

@@ -316,7 +316,7 @@ Deno.test({
           const countdown = card.locator("dd[data-tick]").first();
           const first = await countdown.textContent();
           // The import refreshed the tokens at once: the countdown is the new token's
-          // (the fake issues 8 h), not the 2 h entered.
+          // (the fake's tokens last 8 h), not the 2 h entered.
           assert.match(first ?? "", /^in 7 h 5\d min \d\d s$/);
           const deadline = Date.now() + 3_000;
           while (await countdown.textContent() === first) {
