@@ -104,6 +104,8 @@ export interface StreamOptions {
   stallMidStreamMs?: number;
   /** After half of the chunks, abort the connection. */
   resetMidStream?: boolean;
+  /** After the last chunk, wait this long (or until cancelled / closed) before ending. */
+  lingerMs?: number;
   /** Called once when the client goes away before the stream finished. */
   onCancel?: () => void;
   /** Set of closers of the owning server: an open stream is ended when the server closes. */
@@ -162,6 +164,18 @@ export function chunkedBody(
         return;
       }
       const chunk = chunks[index++];
+      if (chunk === undefined && opts.lingerMs) {
+        const ms = opts.lingerMs;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        if (finished) return;
+      }
       if (chunk === undefined) {
         finish();
         controller.close();
