@@ -23,6 +23,12 @@ export interface FailSpec {
 
 export type FailPredicate = (req: RecordedRequest) => FailSpec | Response | undefined;
 
+/** A tool call a fake makes: the tool's name as the backend sees it, and its arguments. */
+export interface ToolCall {
+  name: string;
+  input: Record<string, unknown>;
+}
+
 /** Token usage a fake reports; unset fields are estimated from the request. */
 export interface UsageOverride {
   input_tokens?: number;
@@ -55,6 +61,8 @@ export abstract class ProxyBackendFake extends FakeServer {
   /** Text of the assistant's answer. */
   reply = "";
   usage: UsageOverride = {};
+  /** The tool a reply calls when asked to "use tool" (else the request's first tool). */
+  toolCall: ToolCall | undefined;
   /** Paths that the shared controls apply to (the model endpoints). */
   protected abstract readonly proxiedPaths: readonly string[];
   #fails: FailSpec[] = [];
@@ -72,6 +80,11 @@ export abstract class ProxyBackendFake extends FakeServer {
   setChunking(chunking: Chunking, seed = this.seed): void {
     this.chunking = chunking;
     this.seed = seed;
+  }
+
+  /** Replies that call a tool call `call.name` (the name the backend sees) with `call.input`. */
+  setToolCall(call: ToolCall | undefined): void {
+    this.toolCall = call;
   }
 
   setUsage(usage: UsageOverride): void {
