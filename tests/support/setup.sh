@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests drive besides Kleis itself: the pinned
 # OpenCode, Claude Code and Codex CLIs (npm, into .tools/) and Debian's
-# Chromium (apt, when root or sudo is available). Idempotent and quick when both are present.
+# Chromium (apt, when root or sudo is available). Idempotent and quick when all are present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/install_opencode.sh" >/dev/null
