@@ -137,6 +137,17 @@ export function chunkedBody(
     opts.closers?.delete(onClose);
   };
   opts.closers?.add(onClose);
+  /** Silence for `ms`, cut short by a cancel or the server closing. */
+  const silence = async (ms: number) => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = undefined;
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controllerRef = controller;
@@ -146,15 +157,7 @@ export function chunkedBody(
       await macrotask();
       if (finished) return;
       if (index === half && stallMs !== undefined) {
-        const ms = stallMs;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await silence(stallMs);
         stallMs = undefined;
         if (finished) return;
       }
@@ -165,15 +168,7 @@ export function chunkedBody(
       }
       const chunk = chunks[index++];
       if (chunk === undefined && opts.lingerMs) {
-        const ms = opts.lingerMs;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await silence(opts.lingerMs);
         if (finished) return;
       }
       if (chunk === undefined) {

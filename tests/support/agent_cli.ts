@@ -1,3 +1,6 @@
+import assert from "node:assert/strict";
+import type { ProxyBackendFake } from "../fakes/backend.ts";
+
 /**
  * Running a coding-agent CLI in the end-to-end tests: a sandbox of fresh
  * directories per run (nothing read from or written to the developer's own
@@ -32,7 +35,7 @@ export async function runCli(
     } catch {
       // already exited
     }
-  }, options.timeoutMs ?? 60_000);
+  }, options.timeoutMs ?? 150_000);
   try {
     const out = await child.output();
     const decoder = new TextDecoder();
@@ -100,4 +103,18 @@ export function outsideRecorder(): OutsideRecorder {
     },
     close: () => listener.close(),
   };
+}
+
+/**
+ * The end of an agent CLI test: every answer of `fake` was read to its end
+ * (none cancelled by Kleis) and the CLI tried no connection outside Kleis.
+ */
+export async function assertReadToEndAndOffline(
+  fake: ProxyBackendFake,
+  outside: OutsideRecorder,
+): Promise<void> {
+  const answers = await fake.waitForBodyEnds();
+  assert.ok(answers.length > 0);
+  assert.deepEqual([...new Set(answers.map((r) => r.bodyEnd))], ["completed"]);
+  assert.deepEqual(outside.attempts, [], "connections outside Kleis");
 }
