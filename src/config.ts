@@ -213,12 +213,3 @@ export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
   };
   return Object.freeze(config);
 }
-
-/** Config for tests: valid secrets, in-memory KV, and any overrides. */
-export function testConfig(overrides: Partial<Config> = {}): Config {
-  const base = loadConfig({ KLEIS_KV_PATH: ":memory:" }, {
-    adminToken: "test-admin-token-0123456789abcdefghijkl",
-    encryptionKey: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))),
-  });
-  return Object.freeze({ ...base, ...overrides });
-}

@@ -9,7 +9,7 @@ import { startHarness } from "./harness.ts";
 import { bearer } from "../fakes/server.ts";
 import { CODEX_PATH } from "../fakes/chatgpt.ts";
 import { claudeOverloaded, codexOverloaded } from "../fakes/failures.ts";
-import { getCooldowns } from "../../src/proxy/cooldowns.ts";
+import { getCooldowns } from "../../src/accounts/cooldowns.ts";
 import {
   DEFAULT_RETRY_POLICY,
   isTransientStatus,
