@@ -41,17 +41,19 @@ const deps = await createDeps(kv, config);
 const app = createApp(deps);
 startBackgroundWork(deps);
 
+// A graceful stop writes the usage events still buffered before exiting
+// (Deno Deploy stops an instance with SIGINT and allows it 5 seconds).
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await flushUsage(deps);
+    kv.close();
+    Deno.exit(0);
+  });
+}
+
 if (onDeploy) {
   Deno.serve(app.fetch);
 } else {
-  // A graceful stop sends the usage events still buffered before exiting.
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, async () => {
-      await flushUsage(deps);
-      kv.close();
-      Deno.exit(0);
-    });
-  }
   Deno.serve({
     port: config.port,
     hostname: config.hostname,

@@ -27,8 +27,10 @@ import {
   clientClosed,
   noEnabledAccount,
   pinnedAccountMissing,
+  PROVIDER_NAMES,
   refreshFailed,
 } from "./proxy_errors.ts";
+import { nativeErrorText } from "./error_shape.ts";
 import { QuotaRecorder } from "./quota_headroom.ts";
 import { orderAccounts } from "./selection.ts";
 import { defaultProxyServices, type ProxyServices } from "./services.ts";
@@ -254,7 +256,7 @@ export class ProxyEngine {
           kind: "transient",
           accountId: account.id,
           status: response.status,
-          response: this.#errorAnswer(req, account, response, text),
+          response: this.#errorAnswer(req, adapter, account, response, text),
         };
       }
       if (verdict.action === "refresh" && !refreshed) {
@@ -292,18 +294,32 @@ export class ProxyEngine {
       return {
         kind: "answer",
         ok: false,
-        response: this.#errorAnswer(req, account, response, text),
+        response: this.#errorAnswer(req, adapter, account, response, text),
       };
     }
   }
 
   /** The backend's error answer as the client gets it. */
-  #errorAnswer(req: ProxyRequest, account: AccountRecord, response: Response, text: string) {
-    return new Response(text, {
+  #errorAnswer(
+    req: ProxyRequest,
+    adapter: ProxyAdapter,
+    account: AccountRecord,
+    response: Response,
+    text: string,
+  ) {
+    // In the route's error shape, so the client's SDK shows the backend's message.
+    const native = nativeErrorText(
+      adapter.errorStyle(req.endpoint),
+      response.status,
+      text,
+      PROVIDER_NAMES[req.provider],
+    );
+    return new Response(native ?? text, {
       status: response.status,
       headers: clientResponseHeaders(response.headers, {
         account: account.id,
         requestId: req.requestId,
+        ...(native === undefined ? {} : { contentType: "application/json" }),
       }),
     });
   }
