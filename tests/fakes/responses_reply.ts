@@ -1,5 +1,11 @@
 /** OpenAI Responses answers (final object and stream), shared by the chatgpt and copilot fakes. */
-import { deltas, estimateTokens, sampleArguments, type UsageOverride } from "./backend.ts";
+import {
+  deltas,
+  estimateTokens,
+  sampleArguments,
+  type ToolCall,
+  type UsageOverride,
+} from "./backend.ts";
 import { type SseEvent, sseEvent } from "./sse.ts";
 import { randomId } from "./world.ts";
 
@@ -35,10 +41,29 @@ export function lastUserInput(input: unknown): string {
   return "";
 }
 
-/** First tool of a Responses request (flat `{type:"function", name}` or Chat-style `function.name`). */
-function firstTool(body: Record<string, unknown>): { name: string; schema: unknown } | undefined {
+/** True when a tool's output came after the last user message (the tool call was answered). */
+function toolAnswered(input: unknown): boolean {
+  if (!Array.isArray(input)) return false;
+  for (let i = input.length - 1; i >= 0; i--) {
+    const item = input[i] as { role?: unknown; type?: unknown } | undefined;
+    if (item?.role === "user") return false;
+    if (item?.type === "function_call_output" || item?.type === "custom_tool_call_output") {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The tool a reply calls: `preferred` when the request offers it, else the
+ * first (flat `{type:"function", name}` or Chat-style `function.name`).
+ */
+function firstTool(
+  body: Record<string, unknown>,
+  preferred?: string,
+): { name: string; schema: unknown } | undefined {
   const tools = Array.isArray(body["tools"]) ? body["tools"] : [];
-  const t = tools[0] as {
+  const t = (tools.find((t) => preferred !== undefined && t?.name === preferred) ?? tools[0]) as {
     name?: unknown;
     parameters?: unknown;
     function?: { name?: unknown; parameters?: unknown };
@@ -55,31 +80,31 @@ export function responsesReply(
   text: string,
   usage: UsageOverride,
   nowMs: number,
+  toolCall?: ToolCall,
 ): ResponsesReply {
-  // A model asked to "use tool" calls it once; given the tool's output it answers in text.
-  const input = body["input"];
-  const answered = Array.isArray(input) &&
-    (input.at(-1) as { type?: unknown } | undefined)?.type === "function_call_output";
-  const tool = !answered && /use tool/i.test(lastUserInput(input)) ? firstTool(body) : undefined;
-  const inputTokens = usage.input_tokens ?? estimateTokens(bodyText);
+  const wants = /use tool/i.test(lastUserInput(body["input"])) && !toolAnswered(body["input"]);
+  const tool = wants ? firstTool(body, toolCall?.name) : undefined;
+  const input = usage.input_tokens ?? estimateTokens(bodyText);
   const output = usage.output_tokens ?? deltas(text).length + (tool ? 10 : 0);
   const reply: ResponsesReply = {
     id: `resp_${randomId(12)}`,
     model: String(body["model"]),
     text,
     usage: {
-      input_tokens: inputTokens,
+      input_tokens: input,
       input_tokens_details: { cached_tokens: usage.cache_read_input_tokens ?? 0 },
       output_tokens: output,
       output_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
-      total_tokens: inputTokens + output,
+      total_tokens: input + output,
     },
     createdAt: Math.floor(nowMs / 1000),
   };
   if (tool) {
     reply.tool = {
       name: tool.name,
-      arguments: JSON.stringify(sampleArguments(tool.schema)),
+      arguments: JSON.stringify(
+        toolCall?.name === tool.name ? toolCall.input : sampleArguments(tool.schema),
+      ),
       callId: `call_${randomId(10)}`,
     };
   }

@@ -51,6 +51,8 @@ const RESPONSES_ITEM_FIELDS: Record<string, ReadonlySet<string>> = {
   message: set("type", "role", "content", "id", "status"),
   function_call: set("type", "call_id", "name", "arguments", "id", "status"),
   function_call_output: set("type", "call_id", "output", "id", "status"),
+  custom_tool_call: set("type", "call_id", "name", "input", "id", "status"),
+  custom_tool_call_output: set("type", "call_id", "output", "id", "status"),
   reasoning: set("type", "id", "summary", "encrypted_content", "content", "status"),
   item_reference: set("type", "id"),
 };
@@ -101,7 +103,9 @@ export function checkResponsesBody(body: Obj): string | undefined {
       }
       if (typeof item["arguments"] !== "string") return `input[${i}].arguments must be a string`;
       calls.add(item["call_id"]);
-    } else if (type === "function_call_output") {
+    } else if (type === "custom_tool_call") {
+      calls.add(String(item["call_id"]));
+    } else if (type === "function_call_output" || type === "custom_tool_call_output") {
       if (!calls.has(String(item["call_id"]))) {
         return `No tool call found for function call output with call_id ${
           String(item["call_id"])
