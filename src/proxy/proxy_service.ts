@@ -27,6 +27,7 @@ import { normalizeModel } from "./model_id.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 import { RequestTracker } from "./usage_tracker.ts";
 import { type CallPlan, planCall } from "./call_plan.ts";
+import { nativeErrorText } from "./error_shape.ts";
 import type { ApiShape } from "../translate/translation.ts";
 
 /** One proxied endpoint: the route path and what it stands for. */
@@ -171,13 +172,13 @@ export class ProxyService {
         ...(translation ? { adapt: (prepared) => translation.adapt(prepared) } : {}),
       }, tracker);
       if (!translation || res.status < 400) return res;
-      // The backend's own error, in the client's API shape (status and headers kept).
+      // The engine wrote the backend's error in the backend API's shape; the
+      // client gets it in its own (status and headers such as Retry-After kept).
+      const text = await res.text();
+      const native = nativeErrorText(target.style, res.status, text, PROVIDER_NAMES[provider]);
       const headers = new Headers(res.headers);
-      headers.set("content-type", "application/json");
-      return new Response(translation.errorBody(res.status, await res.text()), {
-        status: res.status,
-        headers,
-      });
+      if (native !== undefined) headers.set("content-type", "application/json");
+      return new Response(native ?? text, { status: res.status, headers });
     } catch (caught) {
       const error = toKleisError(caught, deps.log, { requestId, path });
       if (error.status >= 500 && error.code !== "internal_error") {

@@ -27,7 +27,6 @@ import { JSON_ANSWER_TOOL, writeMessagesRequest } from "./messages/request_write
 import { MessagesStreamDecoder, readMessagesAnswer } from "./messages/answer_read.ts";
 import { MessagesStreamEncoder, writeMessagesAnswer } from "./messages/answer_write.ts";
 import { type EventFilter, JsonToolFilter, StopFilter } from "./transforms.ts";
-import { type ErrorShape, translateErrorBody } from "./errors.ts";
 import { isObject, type JsonObject } from "./util.ts";
 
 /** The three API shapes Kleis speaks. */
@@ -37,12 +36,6 @@ export const API_ENDPOINT: Record<ApiShape, string> = {
   chat: "/chat/completions",
   responses: "/responses",
   messages: "/messages",
-};
-
-export const ERROR_SHAPE: Record<ApiShape, ErrorShape> = {
-  chat: "openai",
-  responses: "openai",
-  messages: "anthropic",
 };
 
 const READ_REQUEST: Record<ApiShape, (body: JsonObject) => NeutralRequest> = {
@@ -106,11 +99,6 @@ export class Translation {
       ...(jsonTool ? [new JsonToolFilter(JSON_ANSWER_TOOL)] : []),
       ...(stops ? [new StopFilter(stops)] : []),
     ];
-  }
-
-  /** A backend error body in the client's shape. */
-  errorBody(status: number, text: string): string {
-    return translateErrorBody(ERROR_SHAPE[this.opts.client], status, text);
   }
 
   #answer(body: unknown): JsonObject | undefined {

@@ -46,6 +46,7 @@ const RESPONSES_FIELDS = set(
   "previous_response_id",
   "background",
   "stream_options",
+  "client_metadata",
 );
 const RESPONSES_ITEM_FIELDS: Record<string, ReadonlySet<string>> = {
   message: set("type", "role", "content", "id", "status"),
@@ -153,6 +154,7 @@ const MESSAGES_FIELDS = set(
   "thinking",
   "service_tier",
   "context_management",
+  "output_config",
   "container",
   "mcp_servers",
 );
@@ -172,6 +174,7 @@ const CUSTOM_TOOL_FIELDS = set(
   "cache_control",
   "type",
   "eager_input_streaming",
+  "defer_loading",
 );
 const TOOL_ID = /^[a-zA-Z0-9_-]+$/;
 
@@ -203,11 +206,14 @@ export function checkMessagesBody(body: Obj, countTokens = false): string | unde
   let previousUses = new Set<string>();
   for (const [i, m] of messages.entries()) {
     if (!isObj(m)) return `messages.${i}: Input should be an object`;
-    const extra = unknownKey(m, set("role", "content"));
+    // Claude Code sets output_config on some turns.
+    const extra = unknownKey(m, set("role", "content", "output_config"));
     if (extra) return `messages.${i}.${extra}: Extra inputs are not permitted`;
-    if (m["role"] !== "user" && m["role"] !== "assistant") {
+    // Claude Code sends system-role messages (its environment block) among the turns.
+    if (m["role"] !== "user" && m["role"] !== "assistant" && m["role"] !== "system") {
       return `messages.${i}.role: invalid role`;
     }
+    if (m["role"] === "system") continue; // between a tool_use and its result too
     const blocks = anthropicBlocks(m["content"], `messages.${i}`);
     if (typeof blocks === "string") return blocks;
     const uses = new Set<string>();

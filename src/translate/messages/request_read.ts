@@ -58,7 +58,7 @@ function resultContent(content: unknown, field: string): ContentPart[] {
   });
 }
 
-function readMessages(list: unknown): NeutralMessage[] {
+function readMessages(list: unknown, system: string[]): NeutralMessage[] {
   if (!Array.isArray(list) || list.length === 0) {
     throw badRequest("invalid_request", `"messages" must be a non-empty array.`);
   }
@@ -67,6 +67,11 @@ function readMessages(list: unknown): NeutralMessage[] {
     const field = `messages[${i}]`;
     const m = expectObject(raw, field);
     const role = m["role"];
+    if (role === "system") {
+      // Claude Code sends its environment as a system-role turn: system text elsewhere.
+      system.push(...readSystem(m["content"]));
+      return;
+    }
     if (role !== "user" && role !== "assistant") {
       throw untranslatable(`${field}.role`, `"${String(role)}" cannot be translated.`);
     }
@@ -178,9 +183,10 @@ function effortOf(thinking: unknown): ReasoningEffort | undefined {
 
 export function readMessagesRequest(body: JsonObject): NeutralRequest {
   const { choice, parallel } = readToolChoice(body["tool_choice"]);
+  const system = readSystem(body["system"]);
   const out: NeutralRequest = {
-    system: readSystem(body["system"]),
-    messages: readMessages(body["messages"]),
+    system,
+    messages: readMessages(body["messages"], system),
     tools: readTools(body["tools"]),
     stream: body["stream"] === true,
     includeUsage: true,
