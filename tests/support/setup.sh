@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests drive besides Kleis itself: the pinned
-# OpenCode CLI (npm, into .tools/) and Debian's Chromium (apt, when root or
-# sudo is available). Idempotent and quick when both are present.
+# OpenCode CLI (npm, into .tools/), the pinned S3 test server (npm, into
+# .tools/) and Debian's Chromium (apt, when root or sudo is available).
+# Idempotent and quick when all are present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/install_opencode.sh" >/dev/null
+bash "$here/install_s3rver.sh" >/dev/null
 if ! bash "$here/install_chromium.sh" >/dev/null 2>&1; then
   echo "warning: could not install Chromium; the admin page browser test will fail." >&2
 fi
