@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { envWithAccounts, NO_WAIT, s3Spec, withBackup } from "./helpers.ts";
-import { FAST_TUNING, upstreamOf } from "../accounts/helpers.ts";
+import { accountsEnv, FAST_TUNING, fixture, upstreamOf } from "../accounts/helpers.ts";
+import { adminHeaders, callWithKey, createKey } from "../keys/helpers.ts";
+import { openKv } from "../../src/kv/open.ts";
 import { testDeps } from "../support/test_deps.ts";
 import { twoInstances } from "../support/two_instances.ts";
 import { startS3rver } from "../support/backup_servers.ts";
@@ -225,5 +227,50 @@ Deno.test({
         await Deno.remove(dir, { recursive: true });
       },
     );
+  },
+});
+
+Deno.test({
+  name: "a lost encryption key with the store intact: keys keep working, accounts need a new login",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const kv = await openKv(`${dir}/kleis.db`);
+    try {
+      await using env = await accountsEnv({ kv });
+      const app = createApp(env.deps);
+      const { secret } = await createKey(app, env.deps, { label: "agent" });
+      const imported = await env.admin(
+        "POST",
+        "/accounts/codex/import",
+        await fixture("codex-auth.json"),
+      );
+      const id = imported.json.account.id;
+
+      await using other = await testDeps({
+        kv,
+        config: { encryptionKey: new Uint8Array(32).fill(1), upstream: upstreamOf(env.fakes) },
+        clock: env.deps.clock,
+      });
+      const otherApp = createApp(other);
+      const res = await callWithKey(otherApp, secret);
+      assert.equal(res.status, 200, "the API key (a hash) still authenticates");
+      await res.body?.cancel();
+      await assert.rejects(() => loadTokens(other, id), "the sealed tokens cannot be opened");
+      // Importing the same identity again gives the account tokens sealed with the new key.
+      const again = await otherApp.request("/admin/accounts/codex/import", {
+        method: "POST",
+        headers: adminHeaders(other),
+        body: JSON.stringify(await fixture("codex-auth.json")),
+      });
+      assert.equal(again.status, 200, await again.clone().text());
+      assert.equal((await again.json()).account.id, id, "the same account, not a second one");
+      assert.ok((await loadTokens(other, id))?.tokens.accessToken);
+      assert.equal((await listAccounts(other.kv)).length, 1);
+    } finally {
+      kv.close();
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
