@@ -147,7 +147,7 @@ async function attempt(
       finishedAt: deps.now(),
       ok: false,
       attempts: 0,
-      skipped: "a restore is in progress",
+      skipped: "a restore on start is running or did not finish",
     };
   }
   const file = await buildBackupFile(deps);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import { adminPost } from "../support/e2e_setup.ts";
+import { adminPost, importOneOfEach } from "../support/e2e_setup.ts";
 import { bareRepo } from "../support/backup_servers.ts";
 
 async function adminGet(kleis: { url: string; adminToken: string }, path: string) {
@@ -31,20 +31,7 @@ Deno.test({
     let secret = "";
     try {
       await t.step("the first instance holds three accounts and a key, and backs up", async () => {
-        const codex = fakes.world.issueCodexTokens();
-        const claude = fakes.world.issueClaudeTokens();
-        await adminPost(first, "/accounts/codex/import", {
-          accessToken: codex.access_token,
-          refreshToken: codex.refresh_token,
-        });
-        await adminPost(first, "/accounts/claude/import", {
-          accessToken: claude.access_token,
-          refreshToken: claude.refresh_token,
-          expiresAt: fakes.world.now() + claude.expires_in * 1000,
-        });
-        await adminPost(first, "/accounts/copilot/import", {
-          accessToken: fakes.world.issueCopilotToken(),
-        });
+        await importOneOfEach(fakes, first);
         secret = (await adminPost(first, "/keys", { label: "agent" })).secret as string;
         const outcome = await adminPost(first, "/backups/run", {});
         assert.equal(outcome.ok, true, JSON.stringify(outcome));
