@@ -87,6 +87,33 @@ Deno.test({
       },
     );
 
+    await t.step("two processes starting at once on one empty store: one restore", async () => {
+      const dir = await Deno.makeTempDir({ prefix: "kleis-e2e-" });
+      const kvPath = `${dir}/kleis.db`;
+      const env = { ...fakes.env, KLEIS_RESTORE_FROM: target };
+      const [a, b] = await Promise.all([
+        startKleis({ env, kvPath, dir }),
+        startKleis({ env, kvPath, dir }),
+      ]);
+      try {
+        for (const kleis of [a, b]) {
+          assert.equal((await adminGet(kleis, "/accounts")).accounts.length, 3);
+        }
+        const audit = await adminGet(a, "/audit?limit=200");
+        const restores = audit.entries.filter((e: { action: string }) =>
+          e.action === "backup.restored"
+        );
+        assert.equal(restores.length, 1, "restored once, not twice");
+        const logs = [a.output(), b.output()].filter((o) =>
+          o.includes("Restored the newest backup on start")
+        );
+        assert.equal(logs.length, 1);
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+
     await t.step("with another encryption key, start-up stops and says why", async () => {
       const dir = await Deno.makeTempDir({ prefix: "kleis-e2e-" });
       const error = await startKleis({
