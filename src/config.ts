@@ -313,8 +313,9 @@ function parseBackupTarget(
     if (onDeploy) {
       throw new ConfigError(name, "Deno Deploy cannot run the git program; use s3://.");
     }
-    // https://user:secret@host/... would put the secret in git's config and messages.
-    if (/^[a-z+]+:\/\/[^/@]*:[^/@]*@/i.test(remote)) {
+    // https://user:secret@host/ or https://token@host/ would put the secret in git's config,
+    // its messages and the admin API. (ssh://git@host/ names a user, no secret.)
+    if (/^[a-z+]+:\/\/[^/@]*:[^/@]*@/i.test(remote) || /^https?:\/\/[^/@]*@/i.test(remote)) {
       throw new ConfigError(
         name,
         "must not hold credentials in the URL; put the token in KLEIS_BACKUP_GIT_TOKEN.",

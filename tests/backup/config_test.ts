@@ -61,6 +61,11 @@ Deno.test("backup configuration", async (t) => {
       KLEIS_BACKUP_GIT_TOKEN: "ghp_token",
       KLEIS_BACKUP_GIT_BRANCH: "backups",
     }, SECRETS).backup;
+    const ssh = loadConfig({ KLEIS_BACKUP_TARGET: "git:ssh://git@host.example/me/b.git" }, SECRETS);
+    assert.equal(
+      ssh.backup.target?.kind === "git" && ssh.backup.target.remote,
+      "ssh://git@host.example/me/b.git",
+    );
     assert.deepEqual(git.target, {
       kind: "git",
       remote: "https://github.com/me/kleis-backups.git",
@@ -94,6 +99,11 @@ Deno.test("backup configuration", async (t) => {
       ],
       [
         { KLEIS_BACKUP_TARGET: "git:https://me:ghp_secret123@github.com/me/b.git" },
+        "KLEIS_BACKUP_TARGET",
+        /KLEIS_BACKUP_GIT_TOKEN/,
+      ],
+      [
+        { KLEIS_BACKUP_TARGET: "git:https://ghp_secret123@github.com/me/b.git" },
         "KLEIS_BACKUP_TARGET",
         /KLEIS_BACKUP_GIT_TOKEN/,
       ],
