@@ -6,12 +6,17 @@
  * atomic `check`) fails at once with "database is locked" instead of
  * waiting: SQLite does not wait when a reading transaction must become a
  * writing one while another connection writes. Nothing was written then, so
- * such writes are retried here, a bounded number of times with a short
- * jittered backoff, and every caller sees ordinary KV behaviour. Memory and
+ * such writes are retried here, for a bounded time with a short jittered
+ * backoff, and every caller sees ordinary KV behaviour. Memory and
  * remote (KV Connect, Deno Deploy) databases are returned as they are.
  */
 
-const MAX_ATTEMPTS = 25;
+/**
+ * How long a refused write keeps being retried. A budget in time, not in
+ * attempts: on a loaded machine the other handle can hold the lock for
+ * longer than a fixed number of quick retries covers.
+ */
+const RETRY_BUDGET_MS = 10_000;
 const RETRIED_METHODS = new Set<PropertyKey>(["set", "delete", "enqueue"]);
 
 export async function openKv(path?: string): Promise<Deno.Kv> {
@@ -25,11 +30,12 @@ export function isLockedError(error: unknown): boolean {
 }
 
 async function withRetry<T>(attempt: (n: number) => Promise<T>): Promise<T> {
+  const deadline = performance.now() + RETRY_BUDGET_MS;
   for (let n = 0;; n++) {
     try {
       return await attempt(n);
     } catch (error) {
-      if (!isLockedError(error) || n + 1 >= MAX_ATTEMPTS) throw error;
+      if (!isLockedError(error) || performance.now() >= deadline) throw error;
       const ceiling = Math.min(2 ** n, 40);
       await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * ceiling));
     }

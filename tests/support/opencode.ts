@@ -82,11 +82,15 @@ export interface OpencodeResult {
   stderr: string;
 }
 
-/** Runs `opencode <args>` in the sandbox with only its environment; killed after `timeoutMs`. */
+/**
+ * Runs `opencode <args>` in the sandbox with only its environment; killed after
+ * `timeoutMs`. A run takes seconds on a quiet machine; the generous limit is
+ * for a machine loaded far past its cores (seen: 60 s was not enough at load 30).
+ */
 export async function runOpencode(
   sandbox: OpencodeSandbox,
   args: string[],
-  timeoutMs = 60_000,
+  timeoutMs = 150_000,
 ): Promise<OpencodeResult> {
   const child = new Deno.Command(OPENCODE_BIN, {
     args,
