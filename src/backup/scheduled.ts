@@ -107,7 +107,7 @@ export async function runBackup(
   if (!lease) return undefined;
   const at = deps.now();
   try {
-    const outcome = await attempt(deps, target, options, at);
+    const outcome = await writeWithRetries(deps, target, options, at);
     await record(deps, outcome);
     if (outcome.ok) {
       deps.log.info("Backup written.", { ...outcome });
@@ -131,7 +131,7 @@ export async function runBackup(
   }
 }
 
-async function attempt(
+async function writeWithRetries(
   deps: Deps,
   target: BackupTarget,
   options: BackupRunOptions,
