@@ -58,7 +58,7 @@ if (onDeploy) {
   // A graceful stop sends the usage events still buffered before exiting.
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, async () => {
-      await flushUsage(kv);
+      await flushUsage(deps);
       kv.close();
       Deno.exit(0);
     });

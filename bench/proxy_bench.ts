@@ -20,7 +20,8 @@ import { createLogger } from "../src/log.ts";
 import { createApp } from "../src/app.ts";
 import { saveLogin } from "../src/accounts/repository.ts";
 import { createApiKey } from "../src/keys/service.ts";
-import { configureUsageSender, flushUsage } from "../src/usage/record.ts";
+import { flushUsage } from "../src/usage/record.ts";
+import { Runtime } from "../src/runtime.ts";
 import {
   type KleisProcess as Proc,
   type LoadResult,
@@ -205,13 +206,15 @@ export async function kvWritesPerRequest(
     adminToken: ADMIN_TOKEN,
     encryptionKey: ENCRYPTION_KEY,
   });
-  const deps = await createDeps(counting.kv, config, { log: createLogger(undefined, "error") });
-  const app = createApp(deps);
   // Each request's usage is sent on its own (as on an idle server): the
   // worst case for writes per request, and flushUsage() need not wait out
-  // the sender's interval after every request. (This is the last step of the
-  // run; the Kleis process keeps its own default.)
-  configureUsageSender({ minSendIntervalMs: 0 });
+  // the sender's interval after every request. (Only this in-process app;
+  // the Kleis process keeps its own default.)
+  const deps = await createDeps(counting.kv, config, {
+    log: createLogger(undefined, "error"),
+    runtime: new Runtime({ usageSendIntervalMs: 0 }),
+  });
+  const app = createApp(deps);
   const measure = async (stream: boolean, n: number) => {
     // Warm the caches first, as a running instance has them warm.
     const send = async () => {
@@ -225,11 +228,11 @@ export async function kvWritesPerRequest(
       await res.arrayBuffer();
     };
     await send();
-    await flushUsage(counting.kv);
+    await flushUsage(deps);
     const before = counting.writes();
     for (let i = 0; i < n; i++) {
       await send();
-      await flushUsage(counting.kv);
+      await flushUsage(deps);
     }
     return (counting.writes() - before) / n;
   };

@@ -22,7 +22,8 @@
 import process from "node:process";
 import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
-import { loadConfig, testConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config.ts";
+import { testConfig } from "../tests/support/test_config.ts";
 import { createDeps } from "../src/deps.ts";
 import { createLogger } from "../src/log.ts";
 import { importCredentials } from "../src/accounts/import.ts";
@@ -30,7 +31,8 @@ import { createApiKey } from "../src/keys/service.ts";
 import { defaultProxyServices } from "../src/proxy/services.ts";
 import { startUsageConsumer } from "../src/usage/consumer.ts";
 import { queryUsage } from "../src/usage/query.ts";
-import { configureUsageSender, flushUsage, recordUsage } from "../src/usage/record.ts";
+import { flushUsage, recordUsage } from "../src/usage/record.ts";
+import { Runtime } from "../src/runtime.ts";
 import type { UsageEvent } from "../src/usage/types.ts";
 import { startAllFakes } from "../tests/fakes/mod.ts";
 import { openKv } from "../src/kv/open.ts";
@@ -66,18 +68,23 @@ export interface IsolatedCost {
  * differences. Steadier than the proxy figures, since only this process's
  * own work is timed.
  */
+/** To compare send intervals (the sender's main cost knob): USAGE_SEND_INTERVAL_MS. */
+function benchRuntime(): Runtime {
+  const interval = Deno.env.get("USAGE_SEND_INTERVAL_MS");
+  return new Runtime(interval ? { usageSendIntervalMs: Number(interval) } : {});
+}
+
 export async function isolatedAnalyticsCost(
   rate: number,
   ms: number,
   pairs: number,
 ): Promise<IsolatedCost> {
-  const interval = Deno.env.get("USAGE_SEND_INTERVAL_MS");
-  if (interval) configureUsageSender({ minSendIntervalMs: Number(interval) });
   const dir = await Deno.makeTempDir({ prefix: "kleis-usage-iso-" });
   const kvPath = `${dir}/kv.sqlite3`;
   const kv = await openKv(kvPath);
   const deps = await createDeps(kv, testConfig({ kvPath }), {
     log: createLogger(undefined, "error"),
+    runtime: benchRuntime(),
   });
   const consumer = startUsageConsumer(deps);
   let sent = 0;
@@ -111,7 +118,7 @@ export async function isolatedAnalyticsCost(
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     if (on) sent += events;
-    await flushUsage(kv);
+    await flushUsage(deps);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const cpu = process.cpuUsage(start);
     return (cpu.user + cpu.system) / events;
@@ -145,15 +152,15 @@ async function serveFakes(): Promise<void> {
 
 async function serveProxy(kvPath: string): Promise<void> {
   const fakesEnv = JSON.parse(Deno.env.get("USAGE_BENCH_FAKES_ENV") ?? "{}") as FakesReady;
-  // To compare send intervals (the sender's main cost knob) without editing record.ts.
-  const interval = Deno.env.get("USAGE_SEND_INTERVAL_MS");
-  if (interval) configureUsageSender({ minSendIntervalMs: Number(interval) });
   const kv = await openKv(kvPath);
   const config = loadConfig({ ...fakesEnv.env, KLEIS_KV_PATH: kvPath }, {
     adminToken: ADMIN_TOKEN,
     encryptionKey: ENCRYPTION_KEY,
   });
-  const deps = await createDeps(kv, config, { log: createLogger(undefined, "error") });
+  const deps = await createDeps(kv, config, {
+    log: createLogger(undefined, "error"),
+    runtime: benchRuntime(),
+  });
 
   await importCredentials(deps, "copilot", {
     "github.com": { user: "bench", oauth_token: fakesEnv.copilotToken },
@@ -184,7 +191,7 @@ async function serveProxy(kvPath: string): Promise<void> {
   });
   // Requests counted in the usage buckets so far, once the sender has sent what it holds.
   control.get("/counted", async (c) => {
-    await flushUsage(kv);
+    await flushUsage(deps);
     const answer = await queryUsage(deps, { windowMs: 3_600_000 });
     return c.json({ counted: answer.totals.requests });
   });

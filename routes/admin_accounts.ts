@@ -5,8 +5,8 @@ import { z } from "zod";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest } from "../src/errors.ts";
-import { isProviderId, PROVIDER_IDS, type ProviderId } from "../src/providers/ids.ts";
-import { readJsonBody } from "../src/keys/validation.ts";
+import { isProviderId, PROVIDER_IDS, type ProviderId } from "../src/model/providers.ts";
+import { parseInput, readJsonBody } from "../src/request_input.ts";
 import { makePrimary, patchAccount, removeAccount } from "../src/accounts/repository.ts";
 import { accountView, listAccountViews, refreshAccountNow } from "../src/accounts/service.ts";
 import { adminAccountView } from "../src/accounts/status.ts";
@@ -30,14 +30,6 @@ const completeSchema = z.strictObject({
   code: z.string().min(1).max(8192).optional(),
 });
 
-export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.length ? issue.path.join(".") : "body";
-  throw badRequest("invalid_body", `${field}: ${issue?.message ?? "invalid value"}.`);
-}
-
 function provider(c: Context): ProviderId {
   const p = c.req.param("provider");
   if (!isProviderId(p)) {
@@ -57,7 +49,7 @@ export function adminAccountsRoutes(deps: Deps) {
   );
 
   app.patch("/accounts/:id", async (c) => {
-    const patch = validate(patchSchema, await readJsonBody(c.req.raw));
+    const patch = parseInput(patchSchema, await readJsonBody(c.req.raw));
     const account = await patchAccount(deps, c.req.param("id"), patch);
     return c.json({ account: await adminAccountView(deps, account) });
   });
@@ -83,13 +75,13 @@ export function adminAccountsRoutes(deps: Deps) {
 
   app.post("/accounts/:provider/oauth/start", async (c) => {
     const p = provider(c);
-    const input = validate(startSchema, await readJsonBody(c.req.raw, true));
+    const input = parseInput(startSchema, await readJsonBody(c.req.raw, true));
     return c.json(await startOAuthFlow(deps, p, input));
   });
 
   app.post("/accounts/:provider/oauth/complete", async (c) => {
     const p = provider(c);
-    const input = validate(completeSchema, await readJsonBody(c.req.raw));
+    const input = parseInput(completeSchema, await readJsonBody(c.req.raw));
     return c.json(await completeOAuthFlow(deps, p, input));
   });
 

@@ -5,7 +5,7 @@ import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { listAudit } from "../src/audit.ts";
 import { badRequest } from "../src/errors.ts";
-import { parseInput } from "../src/keys/validation.ts";
+import { parseInput } from "../src/request_input.ts";
 
 const querySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),

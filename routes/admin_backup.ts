@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { exportBackup, restoreBackup } from "../src/accounts/backup.ts";
-import { readJsonBody } from "../src/keys/validation.ts";
+import { readJsonBody } from "../src/request_input.ts";
 
 export function adminBackupRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();

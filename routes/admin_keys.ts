@@ -12,15 +12,10 @@ import {
   rotateApiKey,
   updateApiKey,
 } from "../src/keys/service.ts";
-import {
-  createKeySchema,
-  parseInput,
-  readJsonBody,
-  rotateKeySchema,
-  updateKeySchema,
-} from "../src/keys/validation.ts";
+import { createKeySchema, rotateKeySchema, updateKeySchema } from "../src/keys/validation.ts";
+import { parseInput, readJsonBody } from "../src/request_input.ts";
 import { toKeyView } from "../src/keys/view.ts";
-import type { ApiKeyRecord } from "../src/keys/types.ts";
+import type { ApiKeyRecord } from "../src/model/keys.ts";
 import { getLastUsed, getLastUsedMany } from "../src/usage/last_used.ts";
 
 export function adminKeysRoutes(deps: Deps) {

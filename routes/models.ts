@@ -10,8 +10,9 @@ import { z } from "zod";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest } from "../src/errors.ts";
-import type { ProviderId } from "../src/providers/ids.ts";
+import type { ProviderId } from "../src/model/providers.ts";
 import { modelsForKey, type OfferedModel } from "../src/registry/service.ts";
+import { runtimeSlot } from "../src/runtime.ts";
 
 /** Release date as Unix seconds (0 when unknown), for `created`. */
 function releaseMs(model: OfferedModel): number {
@@ -39,10 +40,18 @@ type OpenAiRoute = "all" | "codex" | "copilot";
  * built once per list and route. Kept as bytes: Deno serves a byte body
  * markedly cheaper than a string of this size (measured by bench/auth_bench.ts).
  */
-const openAiBodies = new WeakMap<readonly OfferedModel[], Map<OpenAiRoute, Uint8Array>>();
+const OPENAI_BODIES = runtimeSlot(
+  "routes.openAiModelBodies",
+  () => new WeakMap<readonly OfferedModel[], Map<OpenAiRoute, Uint8Array>>(),
+);
 const encoder = new TextEncoder();
 
-function openAiBody(models: readonly OfferedModel[], route: OpenAiRoute): Uint8Array {
+function openAiBody(
+  deps: Deps,
+  models: readonly OfferedModel[],
+  route: OpenAiRoute,
+): Uint8Array {
+  const openAiBodies = deps.runtime.get(OPENAI_BODIES);
   let bodies = openAiBodies.get(models);
   if (!bodies) openAiBodies.set(models, bodies = new Map());
   let body = bodies.get(route);
@@ -69,7 +78,7 @@ export function modelsRoutes(deps: Deps) {
   const of = async (key: AppEnv["Variables"]["apiKey"], provider: ProviderId) =>
     (await modelsForKey(deps, key)).filter((m) => m.provider === provider);
   const openAi = (route: OpenAiRoute) => async (c: Context<AppEnv>) =>
-    jsonBytes(c, openAiBody(await modelsForKey(deps, c.var.apiKey), route));
+    jsonBytes(c, openAiBody(deps, await modelsForKey(deps, c.var.apiKey), route));
 
   app.get("/v1/models", openAi("all"));
   app.get("/openai/v1/models", openAi("codex"));

@@ -5,7 +5,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app_env.ts";
 import type { Deps } from "./deps.ts";
-import { errorResponse, errorStyleForPath, KleisError } from "./errors.ts";
+import { errorResponse, errorStyleForPath, KleisError, toKleisError } from "./errors.ts";
 import { randomId } from "./crypto.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { registryRoutes } from "../routes/registry.ts";
@@ -61,24 +61,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     )
   );
 
-  app.onError((error, c) => {
-    const style = errorStyleForPath(c.req.path);
-    if (error instanceof KleisError) {
-      if (error.status >= 500) {
-        deps.log.error(error.message, { path: c.req.path, cause: error.cause });
-      }
-      return errorResponse(style, error);
-    }
-    deps.log.error("Unhandled error.", {
+  app.onError((caught, c) => {
+    const error = toKleisError(caught, deps.log, {
       path: c.req.path,
       requestId: c.get("requestId"),
-      error,
-      stack: error instanceof Error ? error.stack : undefined,
     });
-    return errorResponse(
-      style,
-      new KleisError(500, "internal_error", "Kleis failed to handle this request."),
-    );
+    if (error === caught && error.status >= 500) {
+      deps.log.error(error.message, { path: c.req.path, cause: error.cause });
+    }
+    return errorResponse(errorStyleForPath(c.req.path), error);
   });
 
   return app;

@@ -359,12 +359,3 @@ function parseBackupConfig(env: Env, onDeploy: boolean): BackupConfig {
     ),
   });
 }
-
-/** Config for tests: valid secrets, in-memory KV, and any overrides. */
-export function testConfig(overrides: Partial<Config> = {}): Config {
-  const base = loadConfig({ KLEIS_KV_PATH: ":memory:" }, {
-    adminToken: "test-admin-token-0123456789abcdefghijkl",
-    encryptionKey: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))),
-  });
-  return Object.freeze({ ...base, ...overrides });
-}

@@ -1,10 +1,10 @@
 /**
  * Cryptographic helpers: sealing secrets at rest (AES-GCM), hashing API keys
  * (SHA-256), constant-time comparison, random ids and secrets, PKCE.
- * Everything uses Web Crypto; nothing here keeps state beyond the caller's
- * CryptoKey.
+ * Web Crypto, except the synchronous SHA-256 behind constantTimeEqual
+ * (node:crypto); nothing here keeps state beyond the caller's CryptoKey.
  */
-import { timingSafeEqual } from "hono/utils/buffer";
+import { createHash, timingSafeEqual } from "node:crypto";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -29,10 +29,6 @@ export function base64Encode(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
-}
-
-export function base64Decode(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -71,9 +67,16 @@ export async function sha256Hex(text: string): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Constant-time string equality (length leaks, content does not). */
-export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  return await timingSafeEqual(a, b);
+/**
+ * Constant-time equality of two secrets: their SHA-256 digests are compared,
+ * so neither the content nor the length of either leaks through timing.
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+function sha256(text: string): Uint8Array {
+  return createHash("sha256").update(text).digest();
 }
 
 /** Imports the 32-byte sealing key (KLEIS_ENCRYPTION_KEY, base64). */

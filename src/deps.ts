@@ -5,6 +5,7 @@
 import type { Config } from "./config.ts";
 import { importSealingKey, type RandomBytes, systemRandom } from "./crypto.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { Runtime } from "./runtime.ts";
 
 export interface Deps {
   kv: Deno.Kv;
@@ -16,6 +17,8 @@ export interface Deps {
   log: Logger;
   /** AES-GCM key derived from config.encryptionKey, for sealing tokens at rest. */
   sealingKey: CryptoKey;
+  /** This app's in-memory state (caches, in-flight work): see runtime.ts. */
+  runtime: Runtime;
 }
 
 export async function createDeps(
@@ -31,5 +34,6 @@ export async function createDeps(
     random: overrides.random ?? systemRandom,
     log: overrides.log ?? createLogger(),
     sealingKey: await importSealingKey(config.encryptionKey),
+    runtime: overrides.runtime ?? new Runtime(),
   };
 }

@@ -5,6 +5,8 @@
  * the log only.
  */
 
+import type { Logger } from "./log.ts";
+
 /** The error vocabularies of the APIs Kleis speaks. */
 export type ErrorStyle = "kleis" | "openai" | "anthropic";
 
@@ -31,6 +33,26 @@ export class KleisError extends Error {
     this.headers = options.headers ?? {};
     this.type = options.type;
   }
+}
+
+/**
+ * What a caller sees of any thrown value: a KleisError as it is; anything
+ * else becomes a 500 with a generic message, its detail (and stack) going
+ * to the log only. The one place an unexpected error is mapped (app.onError
+ * and the proxy service both use it).
+ */
+export function toKleisError(
+  error: unknown,
+  log: Logger,
+  fields: Record<string, unknown>,
+): KleisError {
+  if (error instanceof KleisError) return error;
+  log.error("Unhandled error.", {
+    ...fields,
+    error,
+    stack: error instanceof Error ? error.stack : undefined,
+  });
+  return new KleisError(500, "internal_error", "Kleis failed to handle this request.");
 }
 
 export const badRequest = (code: string, message: string) => new KleisError(400, code, message);

@@ -63,9 +63,3 @@ export function createLogger(
     error: (m, f) => emit("error", m, f),
   };
 }
-
-/** A logger that keeps lines in memory (tests assert nothing secret was logged). */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return Object.assign(createLogger((line) => lines.push(line), "debug"), { lines });
-}

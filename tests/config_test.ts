@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig, testConfig, UPSTREAM_VARIABLES } from "../src/config.ts";
+import { ConfigError, loadConfig, UPSTREAM_VARIABLES } from "../src/config.ts";
+import { testConfig } from "./support/test_config.ts";
 import { resolveLocalSecrets, secretsFileFor } from "../src/local_secrets.ts";
 import { startKleis } from "./support/kleis_process.ts";
 

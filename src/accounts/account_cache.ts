@@ -2,20 +2,21 @@
  * The account store as the request path sees it: each provider's accounts
  * (by priority) and primary, cached per instance for ACCOUNT_CACHE_TTL_MS so
  * a request reads no KV. The proxy engine and the model lists share one
- * cache per KV handle (`sharedAccountCache`).
+ * cache per app (`sharedAccountCache`).
  *
  * An admin's change reaches every instance within the TTL (1 s), measured
  * with the injected clock, and the instance that made it at once: any
- * account-store write committed in this process (kv_commit.ts counts them)
+ * account-store write committed by this app (kv_commit.ts counts them)
  * drops the copy, as does `invalidate()`; a clock that goes backwards counts
  * as expired too. Loads are single-flight: requests arriving on an expired
  * entry wait for one KV read.
  */
 import type { Deps } from "../deps.ts";
-import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { localCommits } from "./kv_commit.ts";
+import { runtimeSlot } from "../runtime.ts";
 import { getPrimaryAccountId, listAccounts } from "./repository.ts";
-import type { AccountRecord } from "./types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 
 export const ACCOUNT_CACHE_TTL_MS = 1_000;
 
@@ -49,14 +50,14 @@ export class AccountCache {
   #invalidations = 0;
 
   constructor(
-    private readonly deps: Pick<Deps, "kv" | "now">,
+    private readonly deps: Pick<Deps, "kv" | "now" | "runtime">,
     private readonly source: AccountSource = repositoryAccountSource,
     private readonly ttlMs = ACCOUNT_CACHE_TTL_MS,
   ) {}
 
-  /** Moves on every invalidate() and every account-store write committed in this process. */
+  /** Moves on every invalidate() and every account-store write committed by this app. */
   #generation(): number {
-    return this.#invalidations + localCommits();
+    return this.#invalidations + localCommits(this.deps);
   }
 
   /** The cached value when still valid (see the file comment), else undefined. */
@@ -121,15 +122,17 @@ export class AccountCache {
   }
 }
 
-const shared = new WeakMap<Deno.Kv, AccountCache>();
+const SHARED = runtimeSlot(
+  "accounts.cache",
+  () => ({ cache: undefined as AccountCache | undefined }),
+);
 
 /**
- * This instance's cache over the repository for `deps.kv` (one per KV
- * handle, so two handles on one database behave as two instances). The
- * first caller's clock measures the TTL.
+ * This app's cache over the repository (one per app, so two apps on one
+ * database behave as two instances). The first caller's clock measures the
+ * TTL.
  */
-export function sharedAccountCache(deps: Pick<Deps, "kv" | "now">): AccountCache {
-  let cache = shared.get(deps.kv);
-  if (!cache) shared.set(deps.kv, cache = new AccountCache({ kv: deps.kv, now: deps.now }));
-  return cache;
+export function sharedAccountCache(deps: Pick<Deps, "kv" | "now" | "runtime">): AccountCache {
+  const slot = deps.runtime.get(SHARED);
+  return slot.cache ??= new AccountCache({ kv: deps.kv, now: deps.now, runtime: deps.runtime });
 }

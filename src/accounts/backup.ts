@@ -13,11 +13,11 @@ import type { Deps } from "../deps.ts";
 import { seal, unseal } from "../crypto.ts";
 import { badRequest } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
-import { isProviderId, PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
+import { isProviderId, PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { appendAudit } from "../audit.ts";
 import { ensurePrimary, listAccounts, type TokenEnvelope } from "./repository.ts";
-import type { AccountRecord } from "./types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 
 export const BACKUP_FORMAT = "kleis-backup";
 export const BACKUP_VERSION = 1;
@@ -136,7 +136,7 @@ async function restoreAccount(
         generation: Math.max(tokens.generation, (stored.value?.generation ?? 0) + 1),
       });
     }
-    if ((await commit(op)).ok) return undefined;
+    if ((await commit(deps, op)).ok) return undefined;
   }
   return `account ${record.id} skipped: it kept changing during the restore`;
 }
@@ -173,7 +173,7 @@ async function restoreApiKey(deps: Deps, key: ApiKeyRecord): Promise<string | un
         op.delete(keys.apiKeyByDiscoveryToken(old.discoveryToken));
       }
     }
-    if ((await commit(op)).ok) return undefined;
+    if ((await commit(deps, op)).ok) return undefined;
   }
   return `API key ${key.id} skipped: it kept changing during the restore`;
 }

@@ -7,7 +7,7 @@ import { accountAdapter } from "../providers/mod.ts";
 import { AccountUnavailableError } from "./errors.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { loadTokens } from "./repository.ts";
-import type { AccountRecord, UpstreamCredentials } from "./types.ts";
+import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
 
 export async function getUpstreamCredentials(
   deps: RefreshDeps,

@@ -5,7 +5,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { badRequest, KleisError } from "../errors.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { ParsedCredentials } from "../providers/account_types.ts";
 import { ProviderAuthError } from "../providers/shared/errors.ts";
@@ -59,7 +59,7 @@ function requireToken(value: unknown, field: string): string {
 /** Finds the credential in any supported shape. */
 export function parseCredentialInput(provider: ProviderId, body: unknown): ParsedCredentials {
   const input = obj(body);
-  if (!input) throw badRequest("invalid_body", "The body must be a JSON object.");
+  if (!input) throw badRequest("invalid_request", "The body must be a JSON object.");
 
   if ("accessToken" in input) {
     const parsed: ParsedCredentials = {

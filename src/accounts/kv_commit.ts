@@ -1,12 +1,16 @@
-let committed = 0;
+import type { Deps } from "../deps.ts";
+import { runtimeSlot } from "../runtime.ts";
+
+/** Successful commits this app made through `commit`. */
+const COMMITS = runtimeSlot("accounts.commits", () => ({ count: 0 }));
 
 /**
- * Successful commits made through `commit` in this process. Every account
+ * Successful commits made through `commit` by this app. Every account
  * store write goes through it, so the request-path account cache
  * (account_cache.ts) drops its copy when this moves.
  */
-export function localCommits(): number {
-  return committed;
+export function localCommits(deps: Pick<Deps, "runtime">): number {
+  return deps.runtime.get(COMMITS).count;
 }
 
 /**
@@ -14,9 +18,10 @@ export function localCommits(): number {
  * "database is locked" is retried below this, by src/kv/open.ts.)
  */
 export async function commit(
+  deps: Pick<Deps, "runtime">,
   op: Deno.AtomicOperation,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   const result = await op.commit();
-  if (result.ok) committed++;
+  if (result.ok) deps.runtime.get(COMMITS).count++;
   return result;
 }

@@ -15,7 +15,7 @@ import type { Deps } from "../deps.ts";
 import { randomId, seal, unseal } from "../crypto.ts";
 import { KleisError } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { LoginStartInput, LoginStep } from "../providers/account_types.ts";
 import { LoginFlowError, ProviderAuthError } from "../providers/shared/errors.ts";
@@ -111,7 +111,7 @@ export async function completeOAuthFlow(
   }
   const now = deps.now();
   if (flow.expiresAt <= now) {
-    await commit(deps.kv.atomic().check(entry).delete(entry.key));
+    await commit(deps, deps.kv.atomic().check(entry).delete(entry.key));
     throw new KleisError(410, "flow_expired", "This login flow has expired; start a new one.");
   }
   if (flow.claimedUntil !== undefined && flow.claimedUntil > now) {
@@ -127,6 +127,7 @@ export async function completeOAuthFlow(
   }
   const claimed: OAuthFlowRecord = { ...flow, claimedUntil: now + CLAIM_MS };
   const claim = await commit(
+    deps,
     deps.kv.atomic().check(entry).set(entry.key, claimed, {
       expireIn: Math.max(1, flow.expiresAt - now) + 60_000,
     }),
@@ -159,7 +160,7 @@ export async function completeOAuthFlow(
   } catch (error) {
     const final = error instanceof KleisError &&
       (error.code === "login_denied" || error.code === "flow_expired");
-    if (final) await commit(deps.kv.atomic().check(claimedEntry).delete(entry.key));
+    if (final) await commit(deps, deps.kv.atomic().check(claimedEntry).delete(entry.key));
     else await release(deps, claimedEntry, flow, {});
     throw error;
   }
@@ -184,6 +185,7 @@ async function release(
   const next: OAuthFlowRecord = { ...flow, ...change };
   delete next.claimedUntil;
   await commit(
+    deps,
     deps.kv.atomic().check(claimed).set(claimed.key, next, {
       expireIn: Math.max(1, flow.expiresAt - deps.now()) + 60_000,
     }),

@@ -5,9 +5,9 @@
  */
 import { KleisError } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { accountAdapter } from "../providers/mod.ts";
-import type { QuotaWindow } from "../providers/account_types.ts";
+import type { QuotaWindow } from "../model/quota.ts";
 import { ProviderAuthError } from "../providers/shared/errors.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { requireAccount } from "./repository.ts";

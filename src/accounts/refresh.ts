@@ -29,8 +29,9 @@ import {
   type TokenEnvelope,
   updateRecord,
 } from "./repository.ts";
-import type { AccountRecord } from "./types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 import { REFRESH_MARGIN_MS } from "../providers/shared/expiry.ts";
+import { runtimeSlot } from "../runtime.ts";
 
 export interface RefreshLease {
   owner: string;
@@ -77,7 +78,8 @@ export const FORCE_DEBOUNCE_MS = 5_000;
 
 /** Identifies this process in lease records (many instances may share one KV). */
 const INSTANCE = randomId();
-const inflight = new WeakMap<Deno.Kv, Map<string, Promise<LoadedTokens>>>();
+/** This app's refreshes in flight, by account id. */
+const INFLIGHT = runtimeSlot("accounts.refreshes", () => new Map<string, Promise<LoadedTokens>>());
 
 function tuning(deps: RefreshDeps): RefreshTuning {
   return { ...DEFAULT_REFRESH_TUNING, ...deps.refreshTuning };
@@ -92,8 +94,7 @@ export function refreshTokens(
   accountId: string,
   options: RefreshOptions = {},
 ): Promise<LoadedTokens> {
-  let map = inflight.get(deps.kv);
-  if (!map) inflight.set(deps.kv, map = new Map());
+  const map = deps.runtime.get(INFLIGHT);
   const running = map.get(accountId);
   if (running) {
     if (options.failIfBusy) return Promise.reject(busy(accountId));
@@ -169,6 +170,7 @@ async function runRefresh(
     const mine: RefreshLease = { owner: `${INSTANCE}/${randomId(deps.random)}`, deadline: 0 };
     mine.deadline = deps.now() + t.leaseMs;
     const taken = await commit(
+      deps,
       deps.kv.atomic()
         .check(lease)
         .check({ key: keys.accountTokens(accountId), versionstamp: current.versionstamp })
@@ -200,6 +202,7 @@ async function renewLease(
     if (entry.value?.owner !== mine.owner) return false;
     mine.deadline = deps.now() + t.leaseMs;
     const res = await commit(
+      deps,
       deps.kv.atomic().check(entry)
         .set(keys.refreshLease(accountId), mine, { expireIn: t.leaseMs + 60_000 }),
     );
@@ -212,7 +215,9 @@ async function releaseLease(deps: Deps, accountId: string, mine: RefreshLease): 
   for (let attempt = 0; attempt < 8; attempt++) {
     const entry = await deps.kv.get<RefreshLease>(keys.refreshLease(accountId));
     if (entry.value?.owner !== mine.owner) return;
-    if ((await commit(deps.kv.atomic().check(entry).delete(keys.refreshLease(accountId)))).ok) {
+    if (
+      (await commit(deps, deps.kv.atomic().check(entry).delete(keys.refreshLease(accountId)))).ok
+    ) {
       return;
     }
   }
@@ -335,7 +340,7 @@ async function commitRefresh(
       .set(audit.key, audit.value, { expireIn: audit.expireIn });
     if (lease.value?.owner === mine.owner) op.delete(keys.refreshLease(account.id));
     else deps.log.warn("Refresh lease expired before the commit.", { accountId: account.id });
-    const res = await commit(op);
+    const res = await commit(deps, op);
     if (res.ok) {
       return {
         tokens: result.tokens,
@@ -366,7 +371,7 @@ async function recordFailure(
     target: account.id,
     details: { provider: account.provider, code: error.code, permanent: error.permanent },
   });
-  await updateRecord(deps.kv, account.id, (r) => {
+  await updateRecord(deps, account.id, (r) => {
     const next: AccountRecord = { ...r, lastRefreshError: error.message, updatedAt: deps.now() };
     if (error.permanent) next.needsLogin = true;
     return next;
@@ -392,7 +397,7 @@ export async function markNeedsLogin(
     target: accountId,
     details: { reason },
   });
-  await updateRecord(deps.kv, accountId, (r) => ({
+  await updateRecord(deps, accountId, (r) => ({
     ...r,
     needsLogin: true,
     lastRefreshError: reason,

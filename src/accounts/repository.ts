@@ -10,12 +10,12 @@ import { commit } from "./kv_commit.ts";
 import type { Deps } from "../deps.ts";
 import { randomBase62, seal, unseal } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import type { LoginResult, StoredTokens } from "../providers/account_types.ts";
 import { type AuditInput, auditRecord } from "../audit.ts";
 import { conflict, KleisError, notFound } from "../errors.ts";
-import { clearCooldowns } from "../proxy/cooldowns.ts";
-import type { AccountRecord } from "./types.ts";
+import { clearCooldowns } from "./cooldowns.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 
 const MAX_ATTEMPTS = 20;
 
@@ -210,7 +210,7 @@ export async function saveLogin(
       details: { provider, source: options.source },
     });
     options.also?.(op);
-    if ((await commit(op)).ok) return { account: record, created: !existing };
+    if ((await commit(deps, op)).ok) return { account: record, created: !existing };
   }
   throw conflict("write_conflict", "The account changed during the update; try again.");
 }
@@ -245,7 +245,7 @@ export async function patchAccount(
         Object.entries(patch).filter(([, v]) => v !== undefined),
       ) as Record<string, string | number | boolean>,
     });
-    if ((await commit(op)).ok) return next;
+    if ((await commit(deps, op)).ok) return next;
   }
   throw conflict("write_conflict", "The account changed during the update; try again.");
 }
@@ -274,7 +274,7 @@ export async function removeAccount(deps: Deps, id: string, actor = "admin"): Pr
       target: id,
       details: { provider: account.provider, label: account.label },
     });
-    if ((await commit(op)).ok) {
+    if ((await commit(deps, op)).ok) {
       // Cooldowns are the proxy's cleanup-by-expiry records; drop them too so nothing dangles.
       await clearCooldowns(deps.kv, id);
       return;
@@ -297,25 +297,26 @@ export async function makePrimary(deps: Deps, id: string, actor = "admin"): Prom
       .check(primary)
       .set(keys.primaryAccount(entry.value.provider), id);
     addAudit(deps, op, { action: "account.primary", actor, target: id });
-    if ((await commit(op)).ok) return entry.value;
+    if ((await commit(deps, op)).ok) return entry.value;
   }
   throw conflict("write_conflict", "The primary account changed meanwhile; try again.");
 }
 
 /** Read-modify-write of a record's bookkeeping fields (refresh results, validation). */
 export async function updateRecord(
-  kv: Deno.Kv,
+  deps: Pick<Deps, "kv" | "runtime">,
   id: string,
   change: (record: AccountRecord) => AccountRecord,
   extra?: (op: Deno.AtomicOperation) => void,
 ): Promise<AccountRecord | undefined> {
+  const { kv } = deps;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const entry = await kv.get<AccountRecord>(keys.account(id));
     if (!entry.value) return undefined;
     const next = change(entry.value);
     const op = kv.atomic().check(entry).set(keys.account(id), next);
     extra?.(op);
-    if ((await commit(op)).ok) return next;
+    if ((await commit(deps, op)).ok) return next;
   }
   throw conflict("write_conflict", "The account changed during the update; try again.");
 }
@@ -343,6 +344,6 @@ export async function ensurePrimary(
       op.set(keys.primaryAccount(provider), want);
       addAudit(deps, op, { action: "account.primary", actor: "system", target: want });
     } else op.delete(keys.primaryAccount(provider));
-    if ((await commit(op)).ok) return;
+    if ((await commit(deps, op)).ok) return;
   }
 }

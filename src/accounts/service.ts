@@ -1,5 +1,5 @@
 /** Admin-facing account operations that combine the store, the refresh path and the view. */
-import { PROVIDER_IDS } from "../providers/ids.ts";
+import { PROVIDER_IDS } from "../model/providers.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { getPrimaryAccountId, listAccounts, requireAccount } from "./repository.ts";
 import { type AdminAccountView, adminAccountView } from "./status.ts";

@@ -11,9 +11,9 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { EXPIRING_WINDOW_MS } from "../providers/shared/expiry.ts";
 import { getPrimaryAccountId } from "./repository.ts";
-import type { AccountRecord, AccountStatus } from "./types.ts";
-import type { ProviderId } from "../providers/ids.ts";
-import { getCooldowns } from "../proxy/cooldowns.ts";
+import type { AccountRecord, AccountStatus } from "../model/accounts.ts";
+import type { ProviderId } from "../model/providers.ts";
+import { getCooldowns } from "./cooldowns.ts";
 import { getLastUsed } from "../usage/last_used.ts";
 
 /** What the proxy stores at keys.accountQuota (src/proxy/quota_headroom.ts). */

@@ -6,10 +6,10 @@
  * locked-out address is refused even with the right token.
  */
 import type { Context } from "hono";
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import { KleisError } from "../errors.ts";
 import { clientAddress } from "../client_address.ts";
+import { constantTimeEqual } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
 import {
   assertNotLockedOut,
@@ -17,12 +17,6 @@ import {
   recordAuthFailure,
   throwLockedOut,
 } from "./lockout.ts";
-
-const expectedDigests = new WeakMap<Deps["config"], Uint8Array>();
-
-function digest(text: string): Uint8Array {
-  return createHash("sha256").update(text).digest();
-}
 
 /** The bearer credential of an Authorization header, whatever the scheme's case. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -33,12 +27,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 /** Constant-time check of a presented token against the configured admin token. */
 export function isAdminToken(config: Deps["config"], presented: string): boolean {
-  let expected = expectedDigests.get(config);
-  if (!expected) {
-    expected = digest(config.adminToken);
-    expectedDigests.set(config, expected);
-  }
-  return timingSafeEqual(digest(presented), expected);
+  return constantTimeEqual(presented, config.adminToken);
 }
 
 /** Throws 401 (or 429 while the address is locked out) unless the admin token is presented. */

@@ -19,10 +19,11 @@ import type { Deps } from "../deps.ts";
 import { invalidApiKey, KleisError } from "../errors.ts";
 import { clientAddress } from "../client_address.ts";
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { hashKeySecret } from "../keys/secret.ts";
 import { hashMatchesKey, isKeyUsable } from "../keys/validity.ts";
 import { FreshKeyReads } from "./fresh_key_reads.ts";
+import { runtimeSlot } from "../runtime.ts";
 import { acquireKeyLimits, type KeyLease } from "../keys/limits.ts";
 import { recordRefusal } from "../usage/record.ts";
 import { bearerToken } from "./admin_auth.ts";
@@ -47,6 +48,13 @@ interface SeenLockout {
   entry: LockoutEntry | null;
 }
 
+/** What the middleware remembers in this app (see the file comment). */
+const KEY_AUTH_CACHES = runtimeSlot("auth.keyCaches", () => ({
+  idByHash: new Map<string, string>(),
+  lockouts: new Map<string, SeenLockout>(),
+  freshReads: undefined as FreshKeyReads | undefined,
+}));
+
 /** The key from `Authorization: Bearer` (any scheme case) or `x-api-key`. */
 export function presentedApiKey(headers: Headers): string | undefined {
   return bearerToken(headers.get("authorization") ?? undefined) ??
@@ -54,14 +62,15 @@ export function presentedApiKey(headers: Headers): string | undefined {
 }
 
 /**
- * Sets c.var.apiKey and admits the request against the key's limits, or
+ * Sets c.var.apiKey, admits the request against the key's limits and sets
+ * c.var.keyLease (the request's admission; routes release it early), or
  * throws 401 (missing, unknown, revoked or expired key: one message) or 429
  * (limits, or this address locked out after repeated unknown keys).
  */
 export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
-  const idByHash = new Map<string, string>();
-  const lockouts = new Map<string, SeenLockout>();
-  const freshReads = new FreshKeyReads(deps.kv);
+  const caches = deps.runtime.get(KEY_AUTH_CACHES);
+  const { idByHash, lockouts } = caches;
+  const freshReads = caches.freshReads ??= new FreshKeyReads(deps.kv);
 
   return async (c, next) => {
     const { kv } = deps;
@@ -146,6 +155,7 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
     } catch (error) {
       return refused(error);
     }
+    c.set("keyLease", lease);
     if (record.limits?.concurrent === undefined) return await next();
 
     try {

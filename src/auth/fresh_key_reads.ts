@@ -15,10 +15,10 @@
  * KV read is most of an authenticated request's CPU). The price is at most
  * one extra read's wait for a request that arrives during a read.
  *
- * Each request gets its own copy of the record: the record object stands for
- * its request (acquireKeyLimits admits once per record object).
+ * The requests served by one read share its record object: treat it as
+ * immutable (admission is per request, not per record: keys/limits.ts).
  */
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { keys } from "../kv/keys.ts";
 
 type Read = Promise<ApiKeyRecord | null>;
@@ -37,12 +37,7 @@ export class FreshKeyReads {
   constructor(private readonly kv: Deno.Kv) {}
 
   /** The key's record as stored at some moment after this call (null when it does not exist). */
-  async read(id: string): Promise<ApiKeyRecord | null> {
-    const record = await this.#shared(id);
-    return record && { ...record };
-  }
-
-  #shared(id: string): Read {
+  read(id: string): Read {
     let reads = this.#byId.get(id);
     if (!reads) {
       reads = { current: undefined, next: undefined };

@@ -50,7 +50,7 @@ export async function runRefreshSweep(deps: RefreshDeps): Promise<SweepSummary> 
       try {
         await adapter.validate(deps, account, loaded.tokens);
         summary.validated++;
-        await updateRecord(deps.kv, account.id, (r) => ({
+        await updateRecord(deps, account.id, (r) => ({
           ...r,
           meta: { ...r.meta, lastValidatedAt: deps.now() },
         }));

@@ -4,7 +4,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { badRequest } from "../errors.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { getAccount } from "../accounts/repository.ts";
 
 export async function checkPinnedAccounts(

@@ -18,7 +18,7 @@
 import type { Deps } from "../deps.ts";
 import { type KleisError, tooManyRequests } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { KeyLimits } from "./types.ts";
+import type { KeyLimits } from "../model/keys.ts";
 
 /** A crashed process's slots free themselves after this long. */
 export const SLOT_TTL_MS = 15 * 60_000;

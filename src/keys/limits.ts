@@ -6,8 +6,9 @@
 import type { Deps } from "../deps.ts";
 import { randomId } from "../crypto.ts";
 import { checkTokenBudget } from "../usage/token_budget.ts";
-import type { ApiKeyRecord } from "./types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { KeyLimiter } from "./limiter.ts";
+import { runtimeSlot } from "../runtime.ts";
 
 export { SLOT_TTL_MS } from "./limiter.ts";
 
@@ -19,12 +20,11 @@ export interface KeyLease {
 const NOOP_LEASE: KeyLease = { release: () => Promise.resolve() };
 const MAX_IDLE_LIMITERS = 1000;
 
-/** Per app instance (deps), per key. */
-const limiters = new WeakMap<Deps, Map<string, KeyLimiter>>();
+/** This app's limiters, by key id. */
+const LIMITERS = runtimeSlot("keys.limiters", () => new Map<string, KeyLimiter>());
 
 function limiterFor(deps: Deps, keyId: string): KeyLimiter {
-  let byKey = limiters.get(deps);
-  if (!byKey) limiters.set(deps, byKey = new Map());
+  const byKey = deps.runtime.get(LIMITERS);
   let limiter = byKey.get(keyId);
   if (!limiter) {
     if (byKey.size >= MAX_IDLE_LIMITERS) {
@@ -36,26 +36,17 @@ function limiterFor(deps: Deps, keyId: string): KeyLimiter {
   return limiter;
 }
 
-/** One admission per request: the record object read for a request stands for that request. */
-const leases = new WeakMap<ApiKeyRecord, Promise<KeyLease>>();
-
 /**
- * Admits one request for the key or throws 429 (Retry-After: seconds to the
- * next minute for requestsPerMinute, 1 for concurrent; the usage area's
- * answer for tokensPerDay). Calling it again for the same record object
- * (the one apiKeyAuth put on the request) returns the same lease, so a route
- * may call it after the middleware without counting the request twice.
+ * Admits one request for the key (by its id, under the limits of the record
+ * as read for this request) or throws 429 (Retry-After: seconds to the next
+ * minute for requestsPerMinute, 1 for concurrent; the usage area's answer
+ * for tokensPerDay). Every call is one admission: the caller keeps the lease
+ * for its request (the key middleware puts it on the request as keyLease).
  */
-export function acquireKeyLimits(deps: Deps, key: ApiKeyRecord): Promise<KeyLease> {
-  let lease = leases.get(key);
-  if (!lease) {
-    lease = admit(deps, key);
-    leases.set(key, lease);
-  }
-  return lease;
-}
-
-async function admit(deps: Deps, key: ApiKeyRecord): Promise<KeyLease> {
+export async function acquireKeyLimits(
+  deps: Deps,
+  key: Pick<ApiKeyRecord, "id" | "limits">,
+): Promise<KeyLease> {
   const limits = key.limits;
   if (!limits) return NOOP_LEASE;
   // Before the counters, so a request refused for tokens uses up no request or slot.

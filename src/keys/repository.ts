@@ -4,7 +4,7 @@
  * the same atomic commit as the record (see service.ts).
  */
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "./types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 
 export async function getApiKey(kv: Deno.Kv, id: string): Promise<ApiKeyRecord | undefined> {
   return (await kv.get<ApiKeyRecord>(keys.apiKey(id))).value ?? undefined;

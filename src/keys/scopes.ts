@@ -4,8 +4,8 @@
  * as listed by /api.json and /v1/models ("anthropic/claude-sonnet-4-5"), so
  * an admin can write either.
  */
-import type { ProviderId } from "../providers/ids.ts";
-import type { ApiKeyRecord } from "./types.ts";
+import type { ProviderId } from "../model/providers.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 
 /** The prefix of a provider's models in /api.json and /v1/models ("" for Codex). */
 export const LISTING_PREFIX: Record<ProviderId, string> = {

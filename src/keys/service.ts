@@ -8,7 +8,7 @@ import { type AuditInput, auditRecord } from "../audit.ts";
 import { randomBase62, randomId } from "../crypto.ts";
 import { badRequest, conflict, KleisError, notFound } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "./types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import type { CreateKeyInput, UpdateKeyInput } from "./validation.ts";
 import { displayPrefix, hashKeySecret, newKeySecret } from "./secret.ts";
 import { checkPinnedAccounts } from "./account_pins.ts";

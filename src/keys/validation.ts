@@ -1,11 +1,10 @@
 /**
- * Input schemas of the key admin API. Every failure becomes a 400 in the
- * kleis shape naming the bad field; nothing is stored before validation.
+ * Input schemas of the key admin API, checked with parseInput()
+ * (src/request_input.ts): a 400 in the kleis shape naming the bad field.
  */
 import { z } from "zod";
-import { badRequest } from "../errors.ts";
-import { PROVIDER_IDS } from "../providers/ids.ts";
-import type { KeyLimits } from "./types.ts";
+import { PROVIDER_IDS } from "../model/providers.ts";
+import type { KeyLimits } from "../model/keys.ts";
 
 const MAX_LIMIT = 1_000_000_000;
 export const MAX_GRACE_SECONDS = 7 * 24 * 60 * 60;
@@ -67,31 +66,3 @@ export const rotateKeySchema = z.strictObject({
 
 export type CreateKeyInput = z.output<typeof createKeySchema>;
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
-
-/** Parses with a schema or throws a 400 naming the first bad field. */
-export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.map(String).join(".") ?? "";
-  if (issue?.code === "unrecognized_keys") {
-    const names = issue.keys.map((k) => `"${path ? `${path}.` : ""}${k}"`).join(", ");
-    throw badRequest("invalid_request", `Unknown field ${names}.`);
-  }
-  const field = path ? `"${path}"` : "request body";
-  throw badRequest("invalid_request", `Invalid ${field}: ${issue?.message ?? "not valid"}.`);
-}
-
-/** Reads a JSON object body; an empty body counts as {} for routes whose fields are all optional. */
-export async function readJsonBody(req: Request, emptyIsObject = false): Promise<unknown> {
-  const text = await req.text();
-  if (text.trim() === "") {
-    if (emptyIsObject) return {};
-    throw badRequest("invalid_json", "The request body must be a JSON object.");
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest("invalid_json", "The request body is not valid JSON.");
-  }
-}

@@ -3,7 +3,7 @@
  * one of its valid secrets. Decided from stored timestamps and the caller's
  * clock (design rule 3), never from KV expiry.
  */
-import type { ApiKeyRecord } from "./types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 
 /** Not revoked and not expired. */
 export function isKeyUsable(key: ApiKeyRecord, now: number): boolean {

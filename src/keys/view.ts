@@ -1,5 +1,5 @@
 /** What the admin API shows of a key: never the secret, its hash or the previous hash. */
-import type { ApiKeyRecord } from "./types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { type KeyState, keyState } from "./validity.ts";
 
 export interface ApiKeyView {

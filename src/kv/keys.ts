@@ -3,7 +3,7 @@
  * whole data model can be read in one place. Secondary indexes hold the
  * primary id, never a copy of the record.
  */
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 
 export const keys = {
   // --- API keys (src/keys) ---

@@ -1,6 +1,6 @@
 /** Account-side helpers shared by the adapters whose tokens are plain expiring bearers. */
 import type { Deps } from "../deps.ts";
-import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
+import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
 import { expiresSoon } from "./shared/expiry.ts";
 import type { StoredTokens } from "./account_types.ts";
 

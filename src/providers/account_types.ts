@@ -4,8 +4,9 @@
  * provider (URLs, bodies, headers) and normalise the answers.
  */
 import type { Deps } from "../deps.ts";
-import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
-import type { ProviderId } from "./ids.ts";
+import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
+import type { ProviderId } from "../model/providers.ts";
+import type { ProviderQuota } from "../model/quota.ts";
 
 /** Tokens of one account, as sealed at rest (keys.accountTokens). */
 export interface StoredTokens {
@@ -89,19 +90,6 @@ export interface RefreshResult {
   tokens: StoredTokens;
   /** Facts learnt from the new tokens (plan, email) to merge into the record. */
   identity?: Partial<AccountIdentity>;
-}
-
-export interface QuotaWindow {
-  name: string;
-  /** 0..1 */
-  usedFraction: number;
-  /** ms */
-  resetsAt?: number;
-}
-
-export interface ProviderQuota {
-  plan?: string;
-  windows: QuotaWindow[];
 }
 
 export interface AccountAdapter {

@@ -3,7 +3,7 @@
  * account services ask here for "the adapter of codex" instead of importing
  * each provider.
  */
-import type { ProviderId } from "./ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import type { AccountAdapter } from "./account_types.ts";
 import type { ProxyAdapter } from "./proxy_types.ts";
 import { copilotAccount } from "./copilot/account.ts";

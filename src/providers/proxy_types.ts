@@ -5,10 +5,11 @@
  * accounts, KV, streaming or failover, which the engine (src/proxy) owns.
  */
 import type { UpstreamOrigins } from "../config.ts";
-import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
+import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
 import type { ErrorStyle } from "../errors.ts";
 import type { SseEvent } from "../sse.ts";
-import type { ProviderId } from "./ids.ts";
+import type { ProviderId } from "../model/providers.ts";
+import type { QuotaReading } from "../model/quota.ts";
 
 /** Where each provider's API lives on Kleis (proxy routes, model lists, /api.json). */
 export const PROXY_ROUTE_PREFIX: Record<ProviderId, string> = {
@@ -92,20 +93,6 @@ export type FailureVerdict =
   | { action: "refresh" }
   /** Exhausted: cool the account (model "*") or one model down until `until` (ms), try the next. */
   | { action: "cooldown"; model: string; until: number; reason: string };
-
-export interface QuotaWindow {
-  name: string;
-  /** 0..1 */
-  usedFraction: number;
-  /** ms since the epoch */
-  resetsAt?: number;
-}
-
-export interface QuotaReading {
-  windows: QuotaWindow[];
-  /** The raw rate-limit headers, for the admin's quota view. */
-  headers: Record<string, string>;
-}
 
 export interface ProxyAdapter {
   provider: ProviderId;

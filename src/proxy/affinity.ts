@@ -9,7 +9,7 @@
 import type { Deps } from "../deps.ts";
 import { sha256Hex } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 
 export interface AffinityRecord {
   accountId: string;

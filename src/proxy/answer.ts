@@ -10,7 +10,7 @@
  *   changes something (otherwise the backend's text goes out as it came).
  */
 import type { AnswerShape, PreparedCall } from "../providers/proxy_types.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import type { Logger } from "../log.ts";
 import { SseFramer } from "../sse.ts";
 import { KleisError } from "../errors.ts";

@@ -8,7 +8,7 @@
  * within the refresh margin of the token's expiry, so the accounts area still
  * decides every refresh. A forced refresh (after a backend 401) bypasses it.
  */
-import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
+import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
 
 export const CREDENTIALS_TTL_MS = 30_000;
 /** getUpstreamCredentials refreshes within 5 minutes of expiry; stay clear of that. */

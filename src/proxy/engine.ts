@@ -12,13 +12,13 @@
 import type { Deps } from "../deps.ts";
 import { AccountUnavailableError } from "../accounts/errors.ts";
 import { AccountCache, sharedAccountCache } from "../accounts/account_cache.ts";
-import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
 import type { PreparedCall, ProxyAdapter } from "../providers/proxy_types.ts";
 import { affinityHash, type AffinityRecord, AffinityStore } from "./affinity.ts";
-import { blockingCooldown, CooldownCache } from "./cooldowns.ts";
+import { blockingCooldown, CooldownCache } from "../accounts/cooldowns.ts";
 import { CredentialsCache } from "./credentials_cache.ts";
 import {
   allCoolingDown,

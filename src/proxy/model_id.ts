@@ -4,7 +4,7 @@
  * prefix that belongs to another provider is a mistake worth a clear 400.
  */
 import { badRequest } from "../errors.ts";
-import { PROVIDER_IDS, type ProviderId } from "../providers/ids.ts";
+import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
 
 export function normalizeModel(provider: ProviderId, model: string): string {

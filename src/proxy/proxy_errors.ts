@@ -1,6 +1,6 @@
 /** The errors Kleis itself answers on proxy routes (api.md "Proxy routes"). */
 import { KleisError } from "../errors.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { CLIENT_CLOSED_STATUS } from "./usage_tracker.ts";
 
 export const PROVIDER_NAMES: Record<ProviderId, string> = {

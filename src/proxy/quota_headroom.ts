@@ -8,7 +8,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
-import type { QuotaReading, QuotaWindow } from "../providers/proxy_types.ts";
+import type { QuotaReading, QuotaWindow } from "../model/quota.ts";
 
 export interface AccountQuotaRecord {
   updatedAt: number;

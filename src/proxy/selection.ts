@@ -14,7 +14,7 @@
  * change reaches the request path within ACCOUNT_CACHE_TTL_MS on every
  * instance.
  */
-import type { AccountRecord } from "../accounts/types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 
 export interface OrderInput {
   /** The provider's accounts, sorted by priority. */

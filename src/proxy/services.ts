@@ -3,8 +3,8 @@
  * one piece (a credentials source that fails, a usage sink that collects).
  */
 import type { Deps } from "../deps.ts";
-import type { AccountRecord, UpstreamCredentials } from "../accounts/types.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
+import type { ProviderId } from "../model/providers.ts";
 import type { UsageEvent } from "../usage/types.ts";
 import { getPrimaryAccountId, listAccounts } from "../accounts/repository.ts";
 import { getUpstreamCredentials } from "../accounts/credentials.ts";

@@ -26,7 +26,7 @@ import type { AnswerRewriter, AnswerShape } from "../providers/proxy_types.ts";
 import { encodeComment, parseEvent, SseFramer } from "../sse.ts";
 import { streamErrorEvent } from "./stream_errors.ts";
 import { KleisError } from "../errors.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import {
   backendTimeout,
   backendUnreachable,

@@ -17,7 +17,7 @@
  */
 import type { AnswerShape } from "../providers/proxy_types.ts";
 import { parseEvent, type SseEvent } from "../sse.ts";
-import { isObject, type JsonObject, parseJsonObject } from "../providers/proxy_util.ts";
+import { isObject, type JsonObject, parseJsonObject } from "../json.ts";
 
 export interface TokenUsage {
   inputTokens: number;

@@ -5,7 +5,7 @@
  * without making the client wait for it.
  */
 import type { Deps } from "../deps.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import type { FailureSource, UsageEvent } from "../usage/types.ts";
 import type { ProxyServices } from "./services.ts";
 import type { TokenUsage } from "./usage_extract.ts";

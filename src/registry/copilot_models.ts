@@ -12,9 +12,10 @@
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
-import type { AccountRecord } from "../accounts/types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 import { getUpstreamCredentials } from "../accounts/credentials.ts";
 import { type CopilotLiveModel, requestCopilotModels } from "../providers/copilot/models.ts";
+import { runtimeSlot } from "../runtime.ts";
 
 export const FRESH_MS = 60 * 60_000;
 /** KV cleanup only; staleness is judged from fetchedAt. */
@@ -22,9 +23,9 @@ const KEEP_MS = 7 * 24 * 60 * 60_000;
 /** How long a request may wait for a first fetch of an account's list. */
 export const REQUEST_FETCH_TIMEOUT_MS = 3_000;
 const BACKGROUND_FETCH_TIMEOUT_MS = 15_000;
-/** After a failed fetch, requests do not try again for this long (per process). */
+/** After a failed fetch, requests do not try again for this long (per app). */
 const RETRY_AFTER_FAILURE_MS = 60_000;
-/** How often a request re-reads an account's cached list from KV (per process). */
+/** How often a request re-reads an account's cached list from KV (per app). */
 export const KV_RECHECK_MS = 1_000;
 
 export interface CopilotModelsCacheEntry {
@@ -46,7 +47,7 @@ export async function fetchCopilotModels(
   const stored = await deps.kv.set(keys.copilotModelsCache(account.id), entry, {
     expireIn: KEEP_MS,
   });
-  stateOf(deps.kv).read.set(account.id, {
+  deps.runtime.get(STATE).read.set(account.id, {
     entry,
     versionstamp: stored.versionstamp,
     at: deps.now(),
@@ -57,7 +58,7 @@ export async function fetchCopilotModels(
 interface ReadCopy {
   entry: CopilotModelsCacheEntry | undefined;
   versionstamp: string | null;
-  /** When this process last read (or wrote) the KV copy. */
+  /** When this app last read (or wrote) the KV copy. */
   at: number;
 }
 
@@ -67,22 +68,20 @@ interface ProcessState {
   read: Map<string, ReadCopy>;
   reading: Map<string, Promise<CopilotModelsCacheEntry | undefined>>;
 }
-const states = new WeakMap<Deno.Kv, ProcessState>();
-function stateOf(kv: Deno.Kv): ProcessState {
-  let state = states.get(kv);
-  if (!state) {
-    state = { inflight: new Map(), failedAt: new Map(), read: new Map(), reading: new Map() };
-    states.set(kv, state);
-  }
-  return state;
-}
+/** This app's Copilot model lists: fetches in flight, failures, KV copies read. */
+const STATE = runtimeSlot("registry.copilotModels", (): ProcessState => ({
+  inflight: new Map(),
+  failedAt: new Map(),
+  read: new Map(),
+  reading: new Map(),
+}));
 
 /** The account's KV copy, read at most once per KV_RECHECK_MS (see the file comment). */
 async function readCopy(
-  deps: Pick<Deps, "kv" | "now">,
+  deps: Pick<Deps, "kv" | "now" | "runtime">,
   accountId: string,
 ): Promise<CopilotModelsCacheEntry | undefined> {
-  const state = stateOf(deps.kv);
+  const state = deps.runtime.get(STATE);
   const now = deps.now();
   const known = state.read.get(accountId);
   if (known && now >= known.at && now - known.at < KV_RECHECK_MS) return known.entry;
@@ -98,12 +97,12 @@ async function readCopy(
 }
 
 async function rereadCopy(
-  deps: Pick<Deps, "kv" | "now">,
+  deps: Pick<Deps, "kv" | "now" | "runtime">,
   accountId: string,
   known: ReadCopy | undefined,
   now: number,
 ): Promise<CopilotModelsCacheEntry | undefined> {
-  const read = stateOf(deps.kv).read;
+  const read = deps.runtime.get(STATE).read;
   const got = await deps.kv.get<CopilotModelsCacheEntry>(keys.copilotModelsCache(accountId));
   const latest = read.get(accountId);
   // A fetch here stored a newer copy while this read was under way: keep that one.
@@ -118,13 +117,13 @@ async function rereadCopy(
   return entry;
 }
 
-/** One fetch per account at a time in this process; failures are logged, never thrown. */
+/** One fetch per account at a time in this app; failures are logged, never thrown. */
 function fetchOnce(
   deps: Deps,
   account: AccountRecord,
   timeoutMs: number,
 ): Promise<CopilotModelsCacheEntry | undefined> {
-  const state = stateOf(deps.kv);
+  const state = deps.runtime.get(STATE);
   const running = state.inflight.get(account.id);
   if (running) return running;
   const promise = fetchCopilotModels(deps, account, timeoutMs)
@@ -141,6 +140,7 @@ function fetchOnce(
     })
     .finally(() => state.inflight.delete(account.id));
   state.inflight.set(account.id, promise);
+  deps.runtime.track(promise);
   return promise;
 }
 
@@ -159,12 +159,7 @@ export async function copilotModelsForAccount(
     }
     return cached.models;
   }
-  const failedAt = stateOf(deps.kv).failedAt.get(account.id);
+  const failedAt = deps.runtime.get(STATE).failedAt.get(account.id);
   if (failedAt !== undefined && deps.now() - failedAt < RETRY_AFTER_FAILURE_MS) return undefined;
   return (await fetchOnce(deps, account, REQUEST_FETCH_TIMEOUT_MS))?.models;
-}
-
-/** Waits for every fetch this process started (tests, and the cron job before it returns). */
-export async function settleCopilotModelFetches(kv: Deno.Kv): Promise<void> {
-  await Promise.all([...stateOf(kv).inflight.values()]);
 }

@@ -10,7 +10,7 @@
  * @ai-sdk/anthropic with `{base}/copilot/v1` and land on
  * /copilot/v1/messages, as OpenCode's own Copilot provider does.
  */
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import { PROXY_ROUTE_PREFIX } from "../providers/proxy_types.ts";
 import { listedModelId } from "../keys/scopes.ts";
 import { codexLimitOverride, isCodexSubscriptionModel } from "../providers/codex/models.ts";

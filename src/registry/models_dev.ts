@@ -15,6 +15,7 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { randomId } from "../crypto.ts";
 import type { ModelsDevRegistry } from "./types.ts";
+import { runtimeSlot } from "../runtime.ts";
 
 export const CHUNK_BYTES = 60 * 1024;
 /** Chunks per atomic commit: 8 × 60 KiB stays under KV's 800 KiB per-commit cap. */
@@ -92,7 +93,7 @@ async function readBody(res: Response): Promise<string> {
 
 /** Fetches models.dev once and stores it. Throws (after recording the error) on failure. */
 export async function refreshModelsDev(
-  deps: Pick<Deps, "kv" | "config" | "fetch" | "now" | "random" | "log">,
+  deps: Pick<Deps, "kv" | "config" | "fetch" | "now" | "random" | "log" | "runtime">,
   options: { timeoutMs?: number } = {},
 ): Promise<CachePointer> {
   const startedAt = deps.now();
@@ -135,7 +136,7 @@ export async function refreshModelsDev(
 
 /** Writes a registry as a new version and makes it current (see the file comment). */
 export async function storeRegistry(
-  deps: Pick<Deps, "kv" | "random">,
+  deps: Pick<Deps, "kv" | "random" | "runtime">,
   registry: ModelsDevRegistry,
   fetchedAt: number,
 ): Promise<CachePointer> {
@@ -163,7 +164,7 @@ export async function storeRegistry(
   };
   // Last writer wins: two instances refreshing at once both hold a full copy.
   await deps.kv.set(keys.modelsDevCache(), pointer);
-  pointerWrites.set(deps.kv, localPointerWrites(deps.kv) + 1);
+  deps.runtime.get(POINTER_WRITES).count++;
   await sweepChunks(deps.kv, version);
   return pointer;
 }
@@ -177,11 +178,11 @@ async function sweepChunks(kv: Deno.Kv, keep: string): Promise<void> {
   }
 }
 
-const pointerWrites = new WeakMap<Deno.Kv, number>();
+const POINTER_WRITES = runtimeSlot("registry.pointerWrites", () => ({ count: 0 }));
 
-/** How many times this process has moved the pointer of `kv` (readers cache the pointer). */
-export function localPointerWrites(kv: Deno.Kv): number {
-  return pointerWrites.get(kv) ?? 0;
+/** How many times this app has moved the pointer (readers cache the pointer). */
+export function localPointerWrites(deps: Pick<Deps, "runtime">): number {
+  return deps.runtime.get(POINTER_WRITES).count;
 }
 
 export function readCachePointer(kv: Deno.Kv): Promise<Deno.KvEntryMaybe<CachePointer>> {

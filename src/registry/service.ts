@@ -10,10 +10,10 @@
  * (Copilot's: per set of live lists), so a request only narrows by its key.
  */
 import type { Deps } from "../deps.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { keyAllowsModel, keyAllowsProvider } from "../keys/scopes.ts";
 import { sharedAccountCache } from "../accounts/account_cache.ts";
-import type { AccountRecord } from "../accounts/types.ts";
+import type { AccountRecord } from "../model/accounts.ts";
 import { copilotModelsForAccount } from "./copilot_models.ts";
 import {
   claudeOffer,
@@ -25,6 +25,7 @@ import {
 } from "./kleis_provider.ts";
 import { getRegistrySnapshot } from "./snapshot.ts";
 import type { ModelsDevRegistry } from "./types.ts";
+import { runtimeSlot } from "../runtime.ts";
 
 export type { OfferedModel } from "./kleis_provider.ts";
 
@@ -33,7 +34,7 @@ export type KeyScope = Pick<ApiKeyRecord, "providers" | "models" | "accounts">;
 
 type RegistryDeps = Pick<
   Deps,
-  "kv" | "config" | "fetch" | "now" | "random" | "log" | "sealingKey"
+  "kv" | "config" | "fetch" | "now" | "random" | "log" | "sealingKey" | "runtime"
 >;
 
 /** Whether an account may serve the key: enabled, and the key's pinned one where it has one. */
@@ -61,8 +62,13 @@ interface RegistryOffers {
 /** Distinct account sets are few (all enabled, plus each pinned one); bound them anyway. */
 const MAX_COPILOT_SETS = 64;
 
-const offersByRegistry = new WeakMap<ModelsDevRegistry, RegistryOffers>();
-function offersOf(registry: ModelsDevRegistry): RegistryOffers {
+/** This app's offers, by the registry object they were built from. */
+const OFFERS = runtimeSlot(
+  "registry.offers",
+  () => new WeakMap<ModelsDevRegistry, RegistryOffers>(),
+);
+function offersOf(deps: RegistryDeps, registry: ModelsDevRegistry): RegistryOffers {
+  const offersByRegistry = deps.runtime.get(OFFERS);
   let offers = offersByRegistry.get(registry);
   if (!offers) {
     offers = {
@@ -139,7 +145,7 @@ async function offeredModels(
   registry: ModelsDevRegistry,
   key: KeyScope | undefined,
 ): Promise<readonly OfferedModel[]> {
-  const offers = offersOf(registry);
+  const offers = offersOf(deps, registry);
   const accounts = await sharedAccountCache(deps).all();
   // Codex and Claude offer the same whichever of their accounts serves; only
   // Copilot's offer depends on which accounts (their live lists).

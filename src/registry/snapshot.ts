@@ -18,12 +18,13 @@ import {
   refreshModelsDev,
 } from "./models_dev.ts";
 import type { ModelsDevRegistry } from "./types.ts";
+import { runtimeSlot } from "../runtime.ts";
 
 /** A copy older than this makes a request start a background refresh (the cron job may be off). */
 export const STALE_AFTER_MS = 6 * 60 * 60_000;
-/** A process starts a request-triggered fetch at most this often. */
+/** An app starts a request-triggered fetch at most this often. */
 export const KICK_INTERVAL_MS = 60_000;
-/** How often a request re-reads the registry pointer from KV (per process). */
+/** How often a request re-reads the registry pointer from KV (per app). */
 export const POINTER_RECHECK_MS = 1_000;
 
 export interface RegistrySnapshot {
@@ -34,7 +35,7 @@ export interface RegistrySnapshot {
   text: string;
 }
 
-type SnapshotDeps = Pick<Deps, "kv" | "config" | "fetch" | "now" | "random" | "log">;
+type SnapshotDeps = Pick<Deps, "kv" | "config" | "fetch" | "now" | "random" | "log" | "runtime">;
 
 interface ProcessState {
   loaded?: CachedRegistry;
@@ -47,25 +48,27 @@ interface ProcessState {
   snapshot?: RegistrySnapshot;
 }
 
-const states = new WeakMap<Deno.Kv, ProcessState>();
-function stateOf(kv: Deno.Kv): ProcessState {
-  let state = states.get(kv);
-  if (!state) states.set(kv, state = {});
-  return state;
-}
+/** This app's registry state; `bundled` is built on first use. */
+const STATE = runtimeSlot(
+  "registry.snapshot",
+  (): ProcessState & { bundled?: RegistrySnapshot } => ({}),
+);
 
-let bundled: RegistrySnapshot | undefined;
-function bundledSnapshot(): RegistrySnapshot {
-  if (!bundled) {
+function bundledSnapshot(deps: SnapshotDeps): RegistrySnapshot {
+  const state = deps.runtime.get(STATE);
+  if (!state.bundled) {
     const registry = bundledCatalog();
-    bundled = { source: "bundled", registry, text: JSON.stringify(registry) };
+    state.bundled = { source: "bundled", registry, text: JSON.stringify(registry) };
   }
-  return bundled;
+  return state.bundled;
 }
 
-/** Starts one background fetch unless one runs or one started recently in this process. */
+/**
+ * Starts one background fetch unless one runs or one started recently in
+ * this app (deps.runtime.settled() waits for it).
+ */
 export function kickRefresh(deps: SnapshotDeps): void {
-  const state = stateOf(deps.kv);
+  const state = deps.runtime.get(STATE);
   if (state.inflight) return;
   if (state.lastKickAt !== undefined && deps.now() - state.lastKickAt < KICK_INTERVAL_MS) return;
   state.lastKickAt = deps.now();
@@ -74,11 +77,7 @@ export function kickRefresh(deps: SnapshotDeps): void {
     .finally(() => {
       delete state.inflight;
     });
-}
-
-/** Resolves when the background fetch this process started (if any) is done. */
-export async function settleRegistryRefresh(kv: Deno.Kv): Promise<void> {
-  await stateOf(kv).inflight;
+  deps.runtime.track(state.inflight);
 }
 
 /** The pointer, from memory when read within POINTER_RECHECK_MS and not moved here since. */
@@ -88,7 +87,7 @@ async function currentPointer(
   reread: boolean,
 ): Promise<CachePointer | null> {
   const now = deps.now();
-  const writes = localPointerWrites(deps.kv);
+  const writes = localPointerWrites(deps);
   const known = state.pointer;
   if (
     !reread && known && known.writes === writes && now >= known.at &&
@@ -108,7 +107,7 @@ async function currentPointer(
 }
 
 export async function getRegistrySnapshot(deps: SnapshotDeps): Promise<RegistrySnapshot> {
-  const state = stateOf(deps.kv);
+  const state = deps.runtime.get(STATE);
   // A refresh may sweep the chunks of the version just read: read the pointer again.
   for (let attempt = 0; attempt < 3; attempt++) {
     const pointer = await currentPointer(deps, state, attempt > 0);
@@ -140,5 +139,5 @@ export async function getRegistrySnapshot(deps: SnapshotDeps): Promise<RegistryS
     return state.snapshot;
   }
   kickRefresh(deps);
-  return bundledSnapshot();
+  return bundledSnapshot(deps);
 }

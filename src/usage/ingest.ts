@@ -26,6 +26,7 @@ import {
   utcDay,
 } from "./buckets.ts";
 import type { UsageEvent } from "./types.ts";
+import { runtimeSlot } from "../runtime.ts";
 
 /**
  * The counters one (minute, dimensions) gained from some events, and the
@@ -176,39 +177,33 @@ function plan(deltas: UsageDelta[]) {
   };
 }
 
-const locks = new WeakMap<Deno.Kv, Promise<unknown>>();
+/** The end of this app's ingestion chain. */
+const LOCK = runtimeSlot(
+  "usage.ingestLock",
+  () => ({ last: Promise.resolve() as Promise<unknown> }),
+);
 
 /**
- * Serialises ingestion per KV handle: concurrent queue deliveries in one
- * process would otherwise conflict on the same hot buckets and retry.
+ * Serialises ingestion per app: concurrent queue deliveries in one process
+ * would otherwise conflict on the same hot buckets and retry.
  */
-function serialised<T>(kv: Deno.Kv, task: () => Promise<T>): Promise<T> {
-  const previous = locks.get(kv) ?? Promise.resolve();
-  const run = previous.then(task, task);
-  locks.set(kv, run.catch(() => undefined));
+function serialised<T>(deps: Pick<Deps, "runtime">, task: () => Promise<T>): Promise<T> {
+  const lock = deps.runtime.get(LOCK);
+  const run = lock.last.then(task, task);
+  lock.last = run.catch(() => undefined);
   return run;
 }
 
-/** Aggregates events and ingests them as one batch with this id (tests, direct writes). */
-export function ingestEvents(
-  deps: Pick<Deps, "kv" | "config" | "now">,
-  id: string,
-  events: UsageEvent[],
-  options: IngestOptions = {},
-): Promise<void> {
-  return ingestUsage(deps, { id, deltas: aggregateEvents(events) }, options);
-}
-
 export function ingestUsage(
-  deps: Pick<Deps, "kv" | "config" | "now">,
+  deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
   batch: UsageBatch,
   options: IngestOptions = {},
 ): Promise<void> {
-  return serialised(deps.kv, () => ingestNow(deps, batch, options));
+  return serialised(deps, () => ingestNow(deps, batch, options));
 }
 
 async function ingestNow(
-  deps: Pick<Deps, "kv" | "config" | "now">,
+  deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
   batch: UsageBatch,
   options: IngestOptions,
 ): Promise<void> {

@@ -17,7 +17,7 @@
  *
  * What a crash can lose: an idle server sends each event at once, so nothing
  * waits in memory longer than one KV write, as with a write per request.
- * Under load, sends are at least minSendIntervalMs (500 ms) apart, so up to
+ * Under load, sends are at least usageSendIntervalMs (500 ms; runtime.ts) apart, so up to
  * that much finished traffic waits in memory; that bounded window is the
  * price of the throughput target. main.ts awaits flushUsage() on shutdown,
  * so a graceful stop loses nothing.
@@ -29,7 +29,7 @@
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { randomId } from "../crypto.ts";
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 import {
   aggregateEvents,
   deltaKeyOf,
@@ -38,6 +38,7 @@ import {
   usageMessage,
 } from "./ingest.ts";
 import { MAX_DIM_LENGTH } from "./buckets.ts";
+import { runtimeSlot } from "../runtime.ts";
 import type { UsageEvent } from "./types.ts";
 
 /** Deltas per queue message: with dimensions capped at 200 characters, well under 64 KiB. */
@@ -58,17 +59,15 @@ interface Sender {
 }
 
 /**
- * Least time between two sends from one process. An idle server sends an
- * event at once; under load, the events of up to this long travel together.
+ * This app's sender. Sends are at least deps.runtime.usageSendIntervalMs
+ * apart: an idle server sends an event at once; under load, the events of
+ * up to this long travel together.
  */
-let minSendIntervalMs = 500;
-
-/** Tunes the sender (bench, tests). */
-export function configureUsageSender(options: { minSendIntervalMs: number }): void {
-  minSendIntervalMs = options.minSendIntervalMs;
-}
-
-const senders = new WeakMap<Deno.Kv, Sender>();
+const SENDER = runtimeSlot("usage.sender", (): Sender => ({
+  buffer: [],
+  running: undefined,
+  lastSend: -Infinity,
+}));
 
 /** True where the KV backend has no queues (a remote KV Connect database). */
 export function kvHasQueues(deps: Pick<Deps, "config">): boolean {
@@ -81,11 +80,7 @@ const cap = <T extends string | null>(s: T): T =>
 /** Records one finished request. Never throws and never waits for KV. */
 export function recordUsage(deps: Deps, event: UsageEvent): Promise<void> {
   try {
-    let sender = senders.get(deps.kv);
-    if (!sender) {
-      sender = { buffer: [], running: undefined, lastSend: -Infinity };
-      senders.set(deps.kv, sender);
-    }
+    const sender = deps.runtime.get(SENDER);
     sender.buffer.push({
       ...event,
       id: cap(event.id),
@@ -101,10 +96,10 @@ export function recordUsage(deps: Deps, event: UsageEvent): Promise<void> {
   return Promise.resolve();
 }
 
-/** Resolves once every event recorded so far on this KV has been sent (tests, shutdown). */
-export async function flushUsage(kv: Deno.Kv): Promise<void> {
-  const sender = senders.get(kv);
-  while (sender?.running) await sender.running;
+/** Resolves once every event this app recorded so far has been sent (tests, shutdown). */
+export async function flushUsage(deps: Pick<Deps, "runtime">): Promise<void> {
+  const sender = deps.runtime.get(SENDER);
+  while (sender.running) await sender.running;
 }
 
 /**
@@ -134,7 +129,7 @@ async function drain(deps: Deps, sender: Sender): Promise<void> {
     // Let the requests finishing in this same turn join the first message.
     await Promise.resolve();
     while (sender.buffer.length > 0) {
-      const wait = sender.lastSend + minSendIntervalMs - performance.now();
+      const wait = sender.lastSend + deps.runtime.usageSendIntervalMs - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       sender.lastSend = performance.now();
       const all = sender.buffer.splice(0, sender.buffer.length);

@@ -8,7 +8,7 @@
 import type { Deps } from "../deps.ts";
 import { tooManyRequests } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type { ApiKeyRecord } from "../keys/types.ts";
+import type { ApiKeyRecord } from "../model/keys.ts";
 import { DAY_MS, utcDay } from "./buckets.ts";
 
 /** Tokens a key has used in the UTC day containing `at`. */
@@ -20,7 +20,7 @@ export async function tokensUsedOn(kv: Deno.Kv, keyId: string, at: number): Prom
 /** Throws 429 (Retry-After until midnight UTC) once a key's tokens today reach tokensPerDay. */
 export async function checkTokenBudget(
   deps: Pick<Deps, "kv" | "now">,
-  key: ApiKeyRecord,
+  key: Pick<ApiKeyRecord, "id" | "limits">,
 ): Promise<void> {
   const limit = key.limits?.tokensPerDay;
   if (limit === undefined) return;

@@ -1,4 +1,4 @@
-import type { ProviderId } from "../providers/ids.ts";
+import type { ProviderId } from "../model/providers.ts";
 
 /** Who caused a failed request: Kleis itself, or the backend. */
 export type FailureSource = "none" | "proxy" | "backend";

@@ -5,10 +5,8 @@
 import assert from "node:assert/strict";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis, TEST_ENCRYPTION_KEY } from "../support/kleis_process.ts";
-import { testConfig } from "../../src/config.ts";
+import { memoryLogger, testConfig } from "../support/test_config.ts";
 import { createDeps } from "../../src/deps.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { base64Decode } from "../../src/crypto.ts";
 import { loadTokens } from "../../src/accounts/repository.ts";
 import { allTokens, assertNoTokenAtRest } from "./at_rest.ts";
 import { openKv } from "../../src/kv/open.ts";
@@ -73,7 +71,9 @@ Deno.test({
       try {
         const deps = await createDeps(
           kv,
-          testConfig({ encryptionKey: base64Decode(TEST_ENCRYPTION_KEY) }),
+          testConfig({
+            encryptionKey: Uint8Array.from(atob(TEST_ENCRYPTION_KEY), (c) => c.charCodeAt(0)),
+          }),
           { log: memoryLogger() },
         );
         const stored = await loadTokens(deps, id);

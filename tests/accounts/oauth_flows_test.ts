@@ -121,7 +121,7 @@ Deno.test("Copilot device flow: denial, expiry at GitHub, expiry in Kleis, unkno
     );
     const bad = await env.admin("POST", "/accounts/copilot/oauth/complete", { flow: 1 });
     assert.equal(bad.status, 400);
-    assert.equal(bad.json.error.code, "invalid_body");
+    assert.equal(bad.json.error.code, "invalid_request");
   });
   await t.step("the flow record holds no device code in clear", async () => {
     const flow = await begin();

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { testDeps } from "../support/test_deps.ts";
 import { createApp } from "../../src/app.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ApiKeyRecord } from "../../src/keys/types.ts";
-import type { AccountRecord } from "../../src/accounts/types.ts";
+import type { ApiKeyRecord } from "../../src/model/keys.ts";
+import type { AccountRecord } from "../../src/model/accounts.ts";
 import { adminCall, callWithKey, createKey } from "./helpers.ts";
 
 Deno.test("POST /admin/keys creates a key whose secret is shown once and stored only as a hash", async (t) => {

@@ -5,7 +5,9 @@ import { keys } from "../../src/kv/keys.ts";
 import { acquireKeyLimits, SLOT_TTL_MS } from "../../src/keys/limits.ts";
 import { getApiKey } from "../../src/keys/repository.ts";
 import { blockSize } from "../../src/keys/limiter.ts";
-import { callWithKey, createKey } from "./helpers.ts";
+import { callWithKey, createKey, fromAddress } from "./helpers.ts";
+import { accountsEnv } from "../accounts/helpers.ts";
+import { importCredentials } from "../../src/accounts/import.ts";
 import { openKv } from "../../src/kv/open.ts";
 
 const statuses = (responses: Response[]) => responses.map((r) => r.status);
@@ -156,14 +158,17 @@ Deno.test("acquireKeyLimits()", async (t) => {
   await using deps = await testDeps();
   const app = createApp(deps);
 
-  await t.step("counts a request once even when called again for the same record", async () => {
+  await t.step("every call is one admission, whatever record object it is given", async () => {
     const { key } = await createKey(app, deps, { label: "k", limits: { requestsPerMinute: 2 } });
     const record = (await getApiKey(deps.kv, key.id))!;
-    const first = await acquireKeyLimits(deps, record);
-    const again = await acquireKeyLimits(deps, record);
-    assert.equal(first, again);
+    await acquireKeyLimits(deps, record);
+    await acquireKeyLimits(deps, record);
     const minute = Math.floor(deps.now() / 60_000);
-    assert.equal((await deps.kv.get(keys.requestsInMinute(key.id, minute))).value, 1);
+    assert.equal((await deps.kv.get(keys.requestsInMinute(key.id, minute))).value, 2);
+    await assert.rejects(() => acquireKeyLimits(deps, record), (e: { status: number }) => {
+      assert.equal(e.status, 429);
+      return true;
+    });
   });
 
   await t.step("slots of a crashed process free themselves after their deadline", async () => {
@@ -234,4 +239,43 @@ Deno.test("acquireKeyLimits()", async (t) => {
       }
     },
   );
+});
+
+Deno.test("a proxied request is admitted once: the route uses the middleware's lease", async (t) => {
+  await using env = await accountsEnv();
+  const { deps } = env;
+  const app = createApp(deps);
+  await importCredentials(deps, "copilot", {
+    "github.com": { user: "limits", oauth_token: env.fakes.world.issueCopilotToken() },
+  });
+  // concurrent: 1 refuses a second admission while the first is held, so a
+  // route admitting the request again would refuse every request.
+  const { key, secret } = await createKey(app, deps, {
+    label: "proxied",
+    limits: { requestsPerMinute: 2, concurrent: 1 },
+  });
+  const proxied = () =>
+    app.request("/copilot/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4.1", messages: [{ role: "user", content: "hi" }] }),
+    }, fromAddress("192.0.2.1"));
+  const minute = Math.floor(deps.now() / 60_000);
+
+  await t.step("one request: one count, its slot freed once the answer is read", async () => {
+    const res = await proxied();
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    assert.equal((await deps.kv.get(keys.requestsInMinute(key.id, minute))).value, 1);
+    assert.equal((await deps.kv.get(keys.concurrentSlots(key.id))).value, null);
+  });
+
+  await t.step("the second is admitted, the third refused by requestsPerMinute", async () => {
+    const second = await proxied();
+    assert.equal(second.status, 200);
+    await second.arrayBuffer();
+    const third = await proxied();
+    assert.equal(third.status, 429);
+    assert.equal((await third.json()).error.code, "rate_limit_exceeded");
+  });
 });

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { claudeProxy, createClaudeProxy } from "../../src/providers/claude/proxy.ts";
-import { classifyClaudeFailure, claudeQuota } from "../../src/providers/claude/errors.ts";
+import {
+  classifyClaudeFailure,
+  parseClaudeQuotaHeaders,
+} from "../../src/providers/claude/errors.ts";
 import { buildToolNameMap, toolNameRewriter } from "../../src/providers/claude/tool_names.ts";
-import { CLAUDE_IDENTITY_PROMPT } from "../../src/providers/claude/api_constants.ts";
+import { CLAUDE_IDENTITY_PROMPT } from "../../src/providers/claude/constants.ts";
 import { parseEvent, SseFramer } from "../../src/sse.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
-import { testConfig } from "../../src/config.ts";
+import { testConfig } from "../support/test_config.ts";
 
 const attempt: AttemptContext = {
   account: {
@@ -229,8 +232,8 @@ Deno.test("classifyClaudeFailure()", async (t) => {
   });
 });
 
-Deno.test("claudeQuota() reads the unified 5h and 7d windows", () => {
-  const q = claudeQuota(
+Deno.test("parseClaudeQuotaHeaders() reads the unified 5h and 7d windows", () => {
+  const q = parseClaudeQuotaHeaders(
     new Headers({
       "anthropic-ratelimit-unified-5h-utilization": "0.25",
       "anthropic-ratelimit-unified-5h-reset": "1800000000",

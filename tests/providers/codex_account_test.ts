@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { codexIdentity } from "../../src/providers/codex/identity.ts";
 import { windowName } from "../../src/providers/codex/quota.ts";
 import { parseCredentialInput } from "../../src/accounts/import.ts";
-import { tokenEndpointFailure } from "../../src/providers/shared/http.ts";
+import { meansNewLogin, tokenEndpointFailure } from "../../src/providers/shared/http.ts";
 import { unsignedJwt } from "../fakes/world.ts";
 
 Deno.test("codexIdentity() reads the account id from the documented claims, in order", async (t) => {
@@ -66,6 +66,21 @@ Deno.test("tokenEndpointFailure() tells permanent refusals from transient failur
     tokenEndpointFailure("r", 200, { error: { type: "rate_limit_error" } }).permanent,
     false,
   );
+});
+
+Deno.test("a reused refresh token means a new login, whatever the HTTP status", async (t) => {
+  for (const code of ["refresh_token_reused", "refresh_token_expired", "invalid_grant"]) {
+    await t.step(code, () => {
+      assert.equal(meansNewLogin(code), true);
+      // A 5xx or a 200 with an error body is otherwise transient; these codes are not.
+      assert.equal(tokenEndpointFailure("r", 500, { error: code }).permanent, true);
+      assert.equal(tokenEndpointFailure("r", 200, { error: { code } }).permanent, true);
+    });
+  }
+  await t.step("other codes do not", () => {
+    assert.equal(meansNewLogin("server_error"), false);
+    assert.equal(tokenEndpointFailure("r", 500, { error: "server_error" }).permanent, false);
+  });
 });
 
 Deno.test("tokenEndpointFailure() does not echo an upstream error that is not a short code", () => {

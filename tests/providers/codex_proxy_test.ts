@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { codexProxy, collectResponsesAnswer } from "../../src/providers/codex/proxy.ts";
-import { classifyCodexFailure, codexQuota } from "../../src/providers/codex/errors.ts";
-import { CODEX_DEFAULT_INSTRUCTIONS } from "../../src/providers/codex/api_constants.ts";
+import { classifyCodexFailure, parseCodexQuotaHeaders } from "../../src/providers/codex/errors.ts";
+import { CODEX_DEFAULT_INSTRUCTIONS } from "../../src/providers/codex/constants.ts";
 import { sha256Hex } from "../../src/crypto.ts";
 import { parseEvent } from "../../src/sse.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
-import type { AccountRecord } from "../../src/accounts/types.ts";
-import { testConfig } from "../../src/config.ts";
+import type { AccountRecord } from "../../src/model/accounts.ts";
+import { testConfig } from "../support/test_config.ts";
 
 const account = {
   id: "acct_A",
@@ -171,8 +171,8 @@ Deno.test("classifyCodexFailure()", async (t) => {
   });
 });
 
-Deno.test("codexQuota() reads the x-codex-* windows", () => {
-  const q = codexQuota(
+Deno.test("parseCodexQuotaHeaders() reads the x-codex-* windows", () => {
+  const q = parseCodexQuotaHeaders(
     new Headers({
       "x-codex-primary-used-percent": "12",
       "x-codex-primary-window-minutes": "300",
@@ -187,5 +187,5 @@ Deno.test("codexQuota() reads the x-codex-* windows", () => {
     { name: "7d", usedFraction: 0.3 },
   ]);
   assert.equal(q?.headers["x-codex-primary-used-percent"], "12");
-  assert.equal(codexQuota(new Headers(), 0), undefined);
+  assert.equal(parseCodexQuotaHeaders(new Headers(), 0), undefined);
 });

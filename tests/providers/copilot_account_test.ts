@@ -7,7 +7,7 @@ import {
 } from "../../src/providers/copilot/hosts.ts";
 import { copilotNeedsRefresh } from "../../src/providers/copilot/refresh.ts";
 import { parseCredentialInput } from "../../src/accounts/import.ts";
-import { testConfig } from "../../src/config.ts";
+import { testConfig } from "../support/test_config.ts";
 
 Deno.test("normaliseEnterpriseDomain() reduces input to a bare hostname", () => {
   assert.equal(normaliseEnterpriseDomain("https://GHE.Example.com/login?x=1"), "ghe.example.com");

@@ -11,9 +11,9 @@ import {
   patchAccount,
   saveLogin,
 } from "../../src/accounts/repository.ts";
-import type { AccountRecord } from "../../src/accounts/types.ts";
+import type { AccountRecord } from "../../src/model/accounts.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ProviderId } from "../../src/providers/ids.ts";
+import type { ProviderId } from "../../src/model/providers.ts";
 import { type TestDeps, testDeps } from "../support/test_deps.ts";
 
 let counter = 0;
@@ -117,13 +117,13 @@ Deno.test("AccountCache", async (t) => {
     assert.equal(calls.length, 2);
   });
 
-  await t.step("all() gives every provider; one cache per KV handle", async () => {
+  await t.step("all() gives every provider; one cache per app (runtime)", async () => {
     await using deps = await testDeps();
     await addCodex(deps);
     const all = await sharedAccountCache(deps).all();
     assert.deepEqual(Object.keys(all).sort(), ["claude", "codex", "copilot"]);
     assert.equal(all.codex.accounts.length, 1);
-    assert.equal(sharedAccountCache(deps), sharedAccountCache({ kv: deps.kv, now: Date.now }));
+    assert.equal(sharedAccountCache(deps), sharedAccountCache({ ...deps, now: Date.now }));
     await using other = await testDeps();
     assert.notEqual(sharedAccountCache(other), sharedAccountCache(deps));
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startHarness, testKey } from "./harness.ts";
 import { bearer } from "../fakes/server.ts";
-import { getCooldowns } from "../../src/proxy/cooldowns.ts";
+import { getCooldowns } from "../../src/accounts/cooldowns.ts";
 import { CODEX_PATH } from "../fakes/chatgpt.ts";
 
 const responsesBody = { model: "gpt-5.5", input: "hello", stream: false };

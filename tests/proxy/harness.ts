@@ -8,12 +8,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../src/app_env.ts";
 import { proxyRoutes } from "../../routes/proxy.ts";
+import { acquireKeyLimits } from "../../src/keys/limits.ts";
 import type { ProxyEngineOptions } from "../../src/proxy/engine.ts";
 import type { StreamTiming } from "../../src/proxy/streaming.ts";
 import { saveLogin } from "../../src/accounts/repository.ts";
-import type { AccountRecord } from "../../src/accounts/types.ts";
-import type { ApiKeyRecord } from "../../src/keys/types.ts";
-import type { ProviderId } from "../../src/providers/ids.ts";
+import type { AccountRecord } from "../../src/model/accounts.ts";
+import type { ApiKeyRecord } from "../../src/model/keys.ts";
+import type { ProviderId } from "../../src/model/providers.ts";
 import type { UsageEvent } from "../../src/usage/types.ts";
 import { type AllFakes, startAllFakes } from "../fakes/mod.ts";
 import { type TestDeps, testDeps } from "../support/test_deps.ts";
@@ -75,6 +76,7 @@ export async function startHarness(
   app.use("*", async (c, next) => {
     c.set("requestId", `req_${++counter}`);
     c.set("apiKey", key);
+    c.set("keyLease", await acquireKeyLimits(deps, key));
     await next();
   });
   app.route(

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { type KeyScope, modelsForKey } from "../../src/registry/service.ts";
-import { settleCopilotModelFetches } from "../../src/registry/copilot_models.ts";
-import {
-  getRegistrySnapshot,
-  POINTER_RECHECK_MS,
-  settleRegistryRefresh,
-} from "../../src/registry/snapshot.ts";
+import { getRegistrySnapshot, POINTER_RECHECK_MS } from "../../src/registry/snapshot.ts";
 import { storeRegistry, validateRegistry } from "../../src/registry/models_dev.ts";
 import { FakeWorld } from "../fakes/world.ts";
 import { startFakeCopilot } from "../fakes/copilot.ts";
@@ -83,7 +78,7 @@ Deno.test("the model lists read no KV per request once warm", async (t) => {
       await addAccount(deps, "claude", { enabled: false });
       assert.equal(await modelsForKey(deps, {}), before);
     });
-    await settleCopilotModelFetches(deps.kv);
+    await deps.runtime.settled();
   } finally {
     raw.close();
     await copilot.close();
@@ -127,8 +122,8 @@ Deno.test("what this process writes is used at once, another instance's within a
       clock.advance(ACCOUNT_CACHE_TTL_MS);
       assert.ok((await modelsForKey(b, {})).some((m) => m.provider === "codex"));
     });
-    await settleRegistryRefresh(kvA);
-    await settleRegistryRefresh(kvB);
+    await a.runtime.settled();
+    await b.runtime.settled();
   } finally {
     kvA.close();
     kvB.close();

@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { createApp } from "../../src/app.ts";
 import { createApiKey, revokeApiKey } from "../../src/keys/service.ts";
 import { refreshRegistry } from "../../src/jobs/registry_refresh.ts";
-import { settleRegistryRefresh } from "../../src/registry/snapshot.ts";
-import { settleCopilotModelFetches } from "../../src/registry/copilot_models.ts";
 import { startFakeModelsDev } from "../fakes/models_dev.ts";
 import { startFakeCopilot } from "../fakes/copilot.ts";
 import { FakeWorld } from "../fakes/world.ts";
@@ -39,7 +37,7 @@ Deno.test("GET /api.json", async (t) => {
     assert.equal(doc.kleis!.models["gpt-5.5"]!.provider!.api, "http://kleis.test/openai/v1");
     // The background fetch it started is still hanging: closing the fake ends it.
     await modelsDev.close();
-    await settleRegistryRefresh(deps.kv);
+    await deps.runtime.settled();
   });
 
   // The fake is closed now; start another for the remaining steps.
@@ -54,7 +52,7 @@ Deno.test("GET /api.json", async (t) => {
       const doc = await res.json() as Doc;
       assert.ok(performance.now() - started < 1000);
       assert.deepEqual(doc.kleis!.models, {});
-      await settleRegistryRefresh(deps.kv);
+      await deps.runtime.settled();
     },
   );
 
@@ -290,6 +288,6 @@ Deno.test("model list routes", async (t) => {
     await res.body?.cancel();
   });
 
-  await settleCopilotModelFetches(deps.kv);
+  await deps.runtime.settled();
   await copilot.close();
 });

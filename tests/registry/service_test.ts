@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { type KeyScope, modelsForKey, registryDocument } from "../../src/registry/service.ts";
-import { KV_RECHECK_MS, settleCopilotModelFetches } from "../../src/registry/copilot_models.ts";
-import { settleRegistryRefresh } from "../../src/registry/snapshot.ts";
+import { KV_RECHECK_MS } from "../../src/registry/copilot_models.ts";
 import { FakeWorld } from "../fakes/world.ts";
 import { startFakeCopilot } from "../fakes/copilot.ts";
 import { testDeps } from "../support/test_deps.ts";
@@ -134,7 +133,7 @@ Deno.test("registry service", async (t) => {
     assert.equal(copilot.requestsTo("/models").length, 1);
     deps.clock.advance(2 * 60 * 60_000); // past the freshness window: served stale, refreshed behind
     await modelsForKey(deps, ALL);
-    await settleCopilotModelFetches(deps.kv);
+    await deps.runtime.settled();
     assert.equal(copilot.requestsTo("/models").length, 2);
   });
 
@@ -219,10 +218,10 @@ Deno.test("registry service", async (t) => {
     const doc = await document(deps);
     assert.ok(doc["github-copilot"] && doc.anthropic && doc.openai);
     assert.ok(doc.kleis!.models["anthropic/claude-opus-4-5"]);
-    await settleRegistryRefresh(deps.kv);
+    await deps.runtime.settled();
     assert.equal(fetched, 1);
     await document(deps); // a second request within a minute does not hammer models.dev
-    await settleRegistryRefresh(deps.kv);
+    await deps.runtime.settled();
     assert.equal(fetched, 1);
   });
 

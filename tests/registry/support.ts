@@ -1,9 +1,9 @@
 /** Shared set-up of the registry tests: accounts in KV, a Copilot fake, a models.dev copy. */
 import { patchAccount, saveLogin } from "../../src/accounts/repository.ts";
-import type { AccountRecord } from "../../src/accounts/types.ts";
-import type { ProviderId } from "../../src/providers/ids.ts";
+import type { AccountRecord } from "../../src/model/accounts.ts";
+import type { ProviderId } from "../../src/model/providers.ts";
 import { storeRegistry, validateRegistry } from "../../src/registry/models_dev.ts";
-import { testConfig } from "../../src/config.ts";
+import { testConfig } from "../support/test_config.ts";
 import { modelsDevRegistry } from "../fakes/models_dev.ts";
 import type { TestDeps } from "../support/test_deps.ts";
 

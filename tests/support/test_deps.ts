@@ -1,7 +1,7 @@
 /** Dependencies for unit tests: in-memory KV, a clock the test moves, a memory logger. */
-import { type Config, testConfig } from "../../src/config.ts";
+import type { Config } from "../../src/config.ts";
 import { createDeps, type Deps } from "../../src/deps.ts";
-import { memoryLogger } from "../../src/log.ts";
+import { memoryLogger, testConfig } from "./test_config.ts";
 
 export interface TestClock {
   now: () => number;

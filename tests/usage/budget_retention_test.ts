@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { KleisError } from "../../src/errors.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ApiKeyRecord } from "../../src/keys/types.ts";
-import { ingestEvents } from "../../src/usage/ingest.ts";
+import type { ApiKeyRecord } from "../../src/model/keys.ts";
+import { ingestEvents } from "./helpers.ts";
 import { queryUsage } from "../../src/usage/query.ts";
 import { runUsageRetention } from "../../src/usage/retention.ts";
 import { checkTokenBudget } from "../../src/usage/token_budget.ts";

@@ -1,9 +1,20 @@
 /** Shared helpers of the usage tests: synthetic traffic with known totals, and waiting. */
 import type { Deps } from "../../src/deps.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ProviderId } from "../../src/providers/ids.ts";
+import type { ProviderId } from "../../src/model/providers.ts";
 import type { UsageEvent } from "../../src/usage/types.ts";
 import { queryUsage, type UsageCounters } from "../../src/usage/query.ts";
+import { aggregateEvents, type IngestOptions, ingestUsage } from "../../src/usage/ingest.ts";
+
+/** Aggregates events and ingests them as one batch with this id. */
+export function ingestEvents(
+  deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
+  id: string,
+  events: UsageEvent[],
+  options: IngestOptions = {},
+): Promise<void> {
+  return ingestUsage(deps, { id, deltas: aggregateEvents(events) }, options);
+}
 
 export const KEY_IDS = ["key_alpha", "key_beta", "key_gamma"] as const;
 export const ACCOUNTS = [

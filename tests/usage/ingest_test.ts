@@ -1,19 +1,20 @@
 import assert from "node:assert/strict";
 import { keys } from "../../src/kv/keys.ts";
 import { handleUsageMessage, startUsageConsumer } from "../../src/usage/consumer.ts";
-import {
-  aggregateEvents,
-  ingestEvents,
-  type UsageBatch,
-  usageMessage,
-} from "../../src/usage/ingest.ts";
+import { aggregateEvents, type UsageBatch, usageMessage } from "../../src/usage/ingest.ts";
 import { getLastUsed } from "../../src/usage/last_used.ts";
 import { queryUsage } from "../../src/usage/query.ts";
 import { flushUsage, recordRefusal, recordUsage } from "../../src/usage/record.ts";
 import { tokensUsedOn } from "../../src/usage/token_budget.ts";
 import { usageRetentionJob } from "../../src/jobs/usage_retention.ts";
 import { testDeps } from "../support/test_deps.ts";
-import { expectedCounters, failingKv, syntheticEvents, waitForRequests } from "./helpers.ts";
+import {
+  expectedCounters,
+  failingKv,
+  ingestEvents,
+  syntheticEvents,
+  waitForRequests,
+} from "./helpers.ts";
 
 const HOUR = 3_600_000;
 
@@ -101,7 +102,7 @@ Deno.test("recordUsage() writes directly when enqueueing fails", async () => {
   await using deps = await testDeps({ kv: failingKv(kv, ["enqueue"]) });
   const events = syntheticEvents(150, deps.now(), 10 * 60_000);
   for (const e of events) await recordUsage(deps, e);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   assert.deepEqual((await queryUsage(deps, { windowMs: HOUR })).totals, expectedCounters(events));
   assert.ok(deps.logLines.some((l) => l.includes("Could not enqueue usage")));
   kv.close();
@@ -112,7 +113,7 @@ Deno.test("recordUsage() logs every event when KV is down, and never throws", as
   await using deps = await testDeps({ kv: failingKv(kv, ["enqueue", "atomic", "getMany"]) });
   const events = syntheticEvents(5, deps.now(), 60_000);
   for (const e of events) await recordUsage(deps, e);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   const lost = deps.logLines.filter((l) => l.includes("Usage event could not be stored"));
   assert.equal(lost.length, 5);
   for (const e of events) assert.ok(lost.some((l) => l.includes(`"id":"${e.id}"`)));
@@ -123,7 +124,7 @@ Deno.test("with a KV Connect database (no queues), recordUsage() ingests directl
   await using deps = await testDeps({ config: { kvPath: "https://kv.example.test/db" } });
   const events = syntheticEvents(80, deps.now(), 10 * 60_000);
   for (const e of events) await recordUsage(deps, e);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   // No consumer runs here: the totals can only come from direct writes.
   assert.deepEqual((await queryUsage(deps, { windowMs: HOUR })).totals, expectedCounters(events));
 });
@@ -142,7 +143,7 @@ Deno.test("recordRefusal() counts a refused request for its key as a Kleis-side 
     endpoint: "/v1/messages",
     status: 403,
   });
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   const answer = await queryUsage(deps, {
     windowMs: HOUR,
     keyId: "key_alpha",

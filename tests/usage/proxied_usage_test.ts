@@ -7,11 +7,12 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { adminUsageRoutes } from "../../routes/admin_usage.ts";
 import { proxyRoutes } from "../../routes/proxy.ts";
+import { acquireKeyLimits } from "../../src/keys/limits.ts";
 import { saveLogin } from "../../src/accounts/repository.ts";
 import type { AppEnv } from "../../src/app_env.ts";
 import { errorResponse, KleisError } from "../../src/errors.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { ApiKeyRecord } from "../../src/keys/types.ts";
+import type { ApiKeyRecord } from "../../src/model/keys.ts";
 import { startUsageConsumer } from "../../src/usage/consumer.ts";
 import type { UsageAnswer, UsageCounters } from "../../src/usage/query.ts";
 import { flushUsage } from "../../src/usage/record.ts";
@@ -92,7 +93,10 @@ Deno.test("1000 proxied requests across 3 keys and 2 accounts give exact totals 
       // Stand-in for the key middleware: the test names the key per request.
       c.set("requestId", `req_${++counter}`);
       const key = keyRecords.find((k) => k.id === c.req.header("x-test-key"));
-      if (key) c.set("apiKey", key);
+      if (key) {
+        c.set("apiKey", key);
+        c.set("keyLease", await acquireKeyLimits(deps, key));
+      }
       await next();
     });
     app.route("/", proxyRoutes(deps));
@@ -186,7 +190,7 @@ Deno.test("1000 proxied requests across 3 keys and 2 accounts give exact totals 
 
     // Requests end when their body is read; the tracker records just after.
     await new Promise((r) => setTimeout(r, 50));
-    await flushUsage(kv);
+    await flushUsage(deps);
     await waitForRequests(deps, 1000, HOUR);
     const get = async (path: string) => {
       const res = await app.request(path);

@@ -34,7 +34,7 @@ Deno.test("refusals by the key middleware are counted in the key's usage", async
   await revokeApiKey(deps, key.id);
   assert.equal(await call(secret), 401);
   assert.equal(await call("kleis_unknownunknownunknownunknownunknown00"), 401);
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   await waitForRequests(deps, 2, HOUR);
 
   const usage = await queryUsage(deps, { windowMs: HOUR, keyId: key.id });

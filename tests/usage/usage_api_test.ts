@@ -52,7 +52,7 @@ Deno.test("1000 recorded requests across 3 keys and 2 accounts give exact totals
   // Spread over 50 minutes (minute buckets only) and, for a second run, over 3 days.
   const recent = syntheticEvents(1000, deps.now(), 50 * 60_000);
   await Promise.all(recent.map((e) => recordUsage(deps, e)));
-  await flushUsage(deps.kv);
+  await flushUsage(deps);
   await waitForRequests(deps, 1000, HOUR);
 
   await t.step("totals and the series add up to the events", async () => {
@@ -121,7 +121,7 @@ Deno.test("1000 recorded requests across 3 keys and 2 accounts give exact totals
     // Second batch over the 3 days before the first, so long windows mix hours and edge minutes.
     const older = syntheticEvents(1000, deps.now() - 50 * 60_000, 3 * DAY, "old");
     await Promise.all(older.map((e) => recordUsage(deps, e)));
-    await flushUsage(deps.kv);
+    await flushUsage(deps);
     await waitForRequests(deps, 2000, 7 * DAY);
     const all = [...recent, ...older];
     const week = await get(`/admin/usage?windowMs=${7 * DAY}&groupBy=model`);

@@ -3,7 +3,7 @@ import type { AccountAdapter } from "../account_types.ts";
 import { bearerUpstream, expiringNeedsRefresh } from "../account_common.ts";
 import { completeClaudeLogin, startClaudeLogin } from "./login.ts";
 import { importClaude } from "./import.ts";
-import { claudeQuota } from "./quota.ts";
+import { fetchClaudeQuota } from "./quota.ts";
 import { refreshClaude } from "./refresh.ts";
 
 export const claudeAccount: AccountAdapter = {
@@ -14,5 +14,5 @@ export const claudeAccount: AccountAdapter = {
   startLogin: startClaudeLogin,
   completeLogin: completeClaudeLogin,
   importCredentials: importClaude,
-  fetchQuota: claudeQuota,
+  fetchQuota: fetchClaudeQuota,
 };

@@ -4,14 +4,17 @@
  * the account for every model. A 400 (the prompt classifier's "out of extra
  * usage" included), a 403 policy block and 529 overloaded pass through.
  */
-import type { FailureVerdict, QuotaReading, QuotaWindow } from "../proxy_types.ts";
-import { parseRetryAfter, toNumber, unixToMs } from "../proxy_util.ts";
-import { CLAUDE_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
+import type { FailureVerdict } from "../proxy_types.ts";
+import type { QuotaReading, QuotaWindow } from "../../model/quota.ts";
+import { parseRetryAfter, unixToMs } from "../shared/reset_hints.ts";
+import { toNumber } from "../../json.ts";
+import { CLAUDE_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 const PREFIX = "anthropic-ratelimit-unified-";
 const WINDOWS = ["5h", "7d"] as const;
 
-export function claudeQuota(headers: Headers, _now: number): QuotaReading | undefined {
+/** Quota headroom from the unified rate-limit headers any Claude answer carries. */
+export function parseClaudeQuotaHeaders(headers: Headers, _now: number): QuotaReading | undefined {
   const windows: QuotaWindow[] = [];
   for (const w of WINDOWS) {
     const used = toNumber(headers.get(`${PREFIX}${w}-utilization`));

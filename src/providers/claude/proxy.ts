@@ -10,18 +10,19 @@ import type {
   ProxyAdapter,
   UpstreamRequest,
 } from "../proxy_types.ts";
-import { firstString, isObject, mergeCommaLists } from "../proxy_util.ts";
+import { firstString, isObject } from "../../json.ts";
+import { mergeCommaLists } from "../shared/comma_lists.ts";
 import {
+  CLAUDE_CLI_USER_AGENT,
   CLAUDE_COUNT_TOKENS_PATH,
   CLAUDE_DEFAULT_VERSION,
   CLAUDE_MESSAGES_PATH,
   CLAUDE_MODEL_PREFIXES,
   CLAUDE_PROMPT_REWRITES,
   CLAUDE_REQUIRED_BETAS,
-  CLAUDE_USER_AGENT,
   type PromptRewrite,
-} from "./api_constants.ts";
-import { classifyClaudeFailure, claudeQuota } from "./errors.ts";
+} from "./constants.ts";
+import { classifyClaudeFailure, parseClaudeQuotaHeaders } from "./errors.ts";
 import { rewriteClaudeBody } from "./request_rewrite.ts";
 import { buildToolNameMap, renameToolsUp, toolNameRewriter } from "./tool_names.ts";
 
@@ -71,7 +72,7 @@ export function createClaudeProxy(options: ClaudeProxyOptions = {}): ProxyAdapte
             "authorization": `Bearer ${attempt.credentials.accessToken}`,
             "anthropic-version": version,
             "anthropic-beta": betas,
-            "user-agent": CLAUDE_USER_AGENT,
+            "user-agent": CLAUDE_CLI_USER_AGENT,
             "x-app": "cli",
             "anthropic-dangerous-direct-browser-access": "true",
             "content-type": "application/json",
@@ -90,7 +91,7 @@ export function createClaudeProxy(options: ClaudeProxyOptions = {}): ProxyAdapte
     errorStyle: () => "anthropic",
     prepare,
     classify: classifyClaudeFailure,
-    quota: claudeQuota,
+    quota: parseClaudeQuotaHeaders,
   };
 }
 

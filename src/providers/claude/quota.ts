@@ -2,8 +2,9 @@
 import type { Deps } from "../../deps.ts";
 import { num, obj } from "../shared/http.ts";
 import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../shared/quota.ts";
-import type { AccountRecord } from "../../accounts/types.ts";
-import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
+import type { AccountRecord } from "../../model/accounts.ts";
+import type { StoredTokens } from "../account_types.ts";
+import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";
 import { OAUTH_BETA, USAGE_PATH } from "./constants.ts";
 
 const WINDOWS: [field: string, name: string][] = [
@@ -13,7 +14,8 @@ const WINDOWS: [field: string, name: string][] = [
   ["seven_day_sonnet", "7d_sonnet"],
 ];
 
-export async function claudeQuota(
+/** Asks the provider's quota endpoint for the account's windows (the admin's quota view). */
+export async function fetchClaudeQuota(
   deps: Deps,
   account: AccountRecord,
   tokens: StoredTokens,

@@ -1,7 +1,7 @@
 /** Claude refresh: both tokens rotate; the old refresh token then fails (providers.md §3.2). */
 import type { Deps } from "../../deps.ts";
 import { refreshGrant } from "../shared/tokens.ts";
-import type { AccountRecord } from "../../accounts/types.ts";
+import type { AccountRecord } from "../../model/accounts.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { claudeTokenRequest } from "./tokens.ts";
 

@@ -5,8 +5,8 @@
  * false "out of extra usage".
  */
 import { badRequest } from "../../errors.ts";
-import { isObject, type JsonObject } from "../proxy_util.ts";
-import { CLAUDE_IDENTITY_PROMPT, type PromptRewrite } from "./api_constants.ts";
+import { isObject, type JsonObject } from "../../json.ts";
+import { CLAUDE_IDENTITY_PROMPT, type PromptRewrite } from "./constants.ts";
 
 export function sanitizeText(text: string, rewrites: readonly PromptRewrite[]): string {
   let out = text;

@@ -9,8 +9,8 @@
 import type { SseEvent } from "../../sse.ts";
 import { encodeEvent } from "../../sse.ts";
 import type { AnswerRewriter } from "../proxy_types.ts";
-import { isObject, type JsonObject, parseJsonObject } from "../proxy_util.ts";
-import { CLAUDE_TOOL_NAME_PREFIX } from "./api_constants.ts";
+import { isObject, type JsonObject, parseJsonObject } from "../../json.ts";
+import { CLAUDE_TOOL_NAME_PREFIX } from "./constants.ts";
 
 export interface ToolNameMap {
   /** client name → upstream name */

@@ -2,7 +2,7 @@
 import type { AccountAdapter } from "../account_types.ts";
 import { completeCodexLogin, startCodexLogin } from "./login.ts";
 import { importCodex } from "./import.ts";
-import { codexQuota } from "./quota.ts";
+import { fetchCodexQuota } from "./quota.ts";
 import { bearerUpstream, expiringNeedsRefresh } from "../account_common.ts";
 import { refreshCodex } from "./refresh.ts";
 
@@ -14,5 +14,5 @@ export const codexAccount: AccountAdapter = {
   startLogin: startCodexLogin,
   completeLogin: completeCodexLogin,
   importCredentials: importCodex,
-  fetchQuota: codexQuota,
+  fetchQuota: fetchCodexQuota,
 };

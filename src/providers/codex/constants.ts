@@ -8,7 +8,8 @@ export const TOKEN_PATH = "/oauth/token";
 export const DEVICE_USERCODE_PATH = "/api/accounts/deviceauth/usercode";
 export const DEVICE_TOKEN_PATH = "/api/accounts/deviceauth/token";
 export const DEVICE_VERIFY_PATH = "/codex/device";
-export const ORIGINATOR = "opencode";
+/** The `originator` Codex login and the Codex backend are told (OpenCode's). */
+export const CODEX_ORIGINATOR = "opencode";
 export const USAGE_PATH = "/backend-api/wham/usage";
 export const USAGE_USER_AGENT = "codex-cli";
 export const AUTH_CLAIM = "https://api.openai.com/auth";
@@ -18,3 +19,30 @@ export const DEFAULT_DEVICE_INTERVAL_S = 5;
 /** OpenAI device codes live about 15 minutes. */
 export const DEVICE_FLOW_TTL_MS = 15 * 60_000;
 export const PKCE_FLOW_TTL_MS = 10 * 60_000;
+
+/*
+ * Constants of the Codex backend (ChatGPT subscription) as the proxy uses it
+ * (providers.md §2.4). A change upstream is a change in this file.
+ */
+export const CODEX_RESPONSES_PATH = "/backend-api/codex/responses";
+export const CODEX_USER_AGENT = "opencode";
+export const CODEX_MODEL_PREFIXES = ["openai/", "codex/"] as const;
+
+/** Parameters the backend refuses; removed before forwarding. */
+export const CODEX_DROPPED_PARAMS = [
+  "max_output_tokens",
+  "max_completion_tokens",
+  "temperature",
+  "top_p",
+] as const;
+
+/** Needed for multi-turn reasoning with store:false. */
+export const CODEX_REQUIRED_INCLUDE = "reasoning.encrypted_content";
+
+/** Used when the client sent neither `instructions` nor a leading system/developer item. */
+export const CODEX_DEFAULT_INSTRUCTIONS =
+  "You are a helpful coding assistant reached through Kleis. Follow the user's instructions " +
+  "precisely and answer concisely.";
+
+/** A 429 without any reset hint cools the account this long. */
+export const CODEX_DEFAULT_COOLDOWN_MS = 60_000;

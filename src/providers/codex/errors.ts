@@ -4,9 +4,11 @@
  * windows are per ChatGPT account, not per model) until `resets_at`; the
  * x-codex-* headers give quota headroom on every answer.
  */
-import type { FailureVerdict, QuotaReading, QuotaWindow } from "../proxy_types.ts";
-import { isObject, parseJsonObject, parseRetryAfter, toNumber, unixToMs } from "../proxy_util.ts";
-import { CODEX_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
+import type { FailureVerdict } from "../proxy_types.ts";
+import type { QuotaReading, QuotaWindow } from "../../model/quota.ts";
+import { isObject, parseJsonObject, toNumber } from "../../json.ts";
+import { parseRetryAfter, unixToMs } from "../shared/reset_hints.ts";
+import { CODEX_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 const WINDOWS = ["primary", "secondary"] as const;
 
@@ -17,7 +19,8 @@ function windowName(minutes: number | undefined, fallback: string): string {
   return `${minutes}m`;
 }
 
-export function codexQuota(headers: Headers, _now: number): QuotaReading | undefined {
+/** Quota headroom from the x-codex-* headers any Codex answer carries. */
+export function parseCodexQuotaHeaders(headers: Headers, _now: number): QuotaReading | undefined {
   const windows: QuotaWindow[] = [];
   const raw: Record<string, string> = {};
   for (const w of WINDOWS) {

@@ -19,6 +19,7 @@ import {
   AUTHORIZE_PATH,
   CODEX_CLIENT_ID,
   CODEX_DEVICE_REDIRECT_URI,
+  CODEX_ORIGINATOR,
   CODEX_REDIRECT_URI,
   CODEX_SCOPE,
   DEFAULT_DEVICE_INTERVAL_S,
@@ -26,7 +27,6 @@ import {
   DEVICE_TOKEN_PATH,
   DEVICE_USERCODE_PATH,
   DEVICE_VERIFY_PATH,
-  ORIGINATOR,
   PKCE_FLOW_TTL_MS,
 } from "./constants.ts";
 import { codexIdentity } from "./identity.ts";
@@ -76,7 +76,7 @@ export async function startCodexLogin(deps: Deps, input: LoginStartInput): Promi
     id_token_add_organizations: "true",
     codex_cli_simplified_flow: "true",
     state,
-    originator: ORIGINATOR,
+    originator: CODEX_ORIGINATOR,
   });
   return {
     kind: "codex_pkce",

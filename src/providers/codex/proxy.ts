@@ -11,14 +11,14 @@ import type {
   ProxyAdapter,
   UpstreamRequest,
 } from "../proxy_types.ts";
-import { isObject, type JsonObject, parseJsonObject } from "../proxy_util.ts";
+import { isObject, type JsonObject, parseJsonObject } from "../../json.ts";
 import {
   CODEX_MODEL_PREFIXES,
   CODEX_ORIGINATOR,
   CODEX_RESPONSES_PATH,
   CODEX_USER_AGENT,
-} from "./api_constants.ts";
-import { classifyCodexFailure, codexQuota } from "./errors.ts";
+} from "./constants.ts";
+import { classifyCodexFailure, parseCodexQuotaHeaders } from "./errors.ts";
 import { codexSession, derivedPromptCacheKey, rewriteCodexBody } from "./request_rewrite.ts";
 
 /**
@@ -94,5 +94,5 @@ export const codexProxy: ProxyAdapter = {
   errorStyle: () => "openai",
   prepare,
   classify: classifyCodexFailure,
-  quota: codexQuota,
+  quota: parseCodexQuotaHeaders,
 };

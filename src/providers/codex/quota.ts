@@ -2,8 +2,9 @@
 import type { Deps } from "../../deps.ts";
 import { num, obj, str } from "../shared/http.ts";
 import { fetchQuotaDocument, providerQuota, quotaWindow } from "../shared/quota.ts";
-import type { AccountRecord } from "../../accounts/types.ts";
-import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
+import type { AccountRecord } from "../../model/accounts.ts";
+import type { StoredTokens } from "../account_types.ts";
+import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";
 import { USAGE_PATH, USAGE_USER_AGENT } from "./constants.ts";
 
 /** 18000 → "5h", 604800 → "7d". */
@@ -14,7 +15,8 @@ export function windowName(seconds: number | undefined, fallback: string): strin
   return `${Math.round(seconds / 60)}m`;
 }
 
-export async function codexQuota(
+/** Asks the provider's quota endpoint for the account's windows (the admin's quota view). */
+export async function fetchCodexQuota(
   deps: Deps,
   account: AccountRecord,
   tokens: StoredTokens,

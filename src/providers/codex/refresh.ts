@@ -1,7 +1,7 @@
 /** Codex refresh: refresh tokens rotate and are single-use (providers.md §2.2). */
 import type { Deps } from "../../deps.ts";
 import { refreshGrant } from "../shared/tokens.ts";
-import type { AccountRecord } from "../../accounts/types.ts";
+import type { AccountRecord } from "../../model/accounts.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { codexIdentity } from "./identity.ts";
 import { codexTokenRequest } from "./tokens.ts";

@@ -6,12 +6,12 @@
  */
 import { sha256Hex } from "../../crypto.ts";
 import { badRequest } from "../../errors.ts";
-import { firstString, isObject, type JsonObject } from "../proxy_util.ts";
+import { firstString, isObject, type JsonObject } from "../../json.ts";
 import {
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DROPPED_PARAMS,
   CODEX_REQUIRED_INCLUDE,
-} from "./api_constants.ts";
+} from "./constants.ts";
 
 /** The client's session: body `prompt_cache_key`, else the `session_id` / `session-id` header. */
 export function codexSession(body: JsonObject, headers: Headers): string | undefined {

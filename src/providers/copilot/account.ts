@@ -2,7 +2,7 @@
 import type { AccountAdapter } from "../account_types.ts";
 import { completeCopilotLogin, startCopilotLogin } from "./login.ts";
 import { importCopilot } from "./import.ts";
-import { copilotQuota } from "./quota.ts";
+import { fetchCopilotQuota } from "./quota.ts";
 import {
   copilotNeedsRefresh,
   copilotUpstream,
@@ -18,6 +18,6 @@ export const copilotAccount: AccountAdapter = {
   startLogin: startCopilotLogin,
   completeLogin: completeCopilotLogin,
   importCredentials: importCopilot,
-  fetchQuota: copilotQuota,
+  fetchQuota: fetchCopilotQuota,
   validate: validateCopilot,
 };

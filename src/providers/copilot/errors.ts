@@ -8,8 +8,9 @@
  * the month, 00:00 UTC); a 429 until the wait its message names.
  */
 import type { FailureVerdict } from "../proxy_types.ts";
-import { isObject, parseJsonObject, parseRetryAfter, parseWaitFromText } from "../proxy_util.ts";
-import { COPILOT_DEFAULT_COOLDOWN_MS } from "./api_constants.ts";
+import { isObject, parseJsonObject } from "../../json.ts";
+import { parseRetryAfter, parseWaitFromText } from "../shared/reset_hints.ts";
+import { COPILOT_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 /** 00:00 UTC on the 1st of the month after `now`. */
 export function nextMonthlyReset(now: number): number {

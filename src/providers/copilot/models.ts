@@ -5,7 +5,7 @@
  * job (src/registry/copilot_models.ts).
  */
 import type { Deps } from "../../deps.ts";
-import type { UpstreamCredentials } from "../../accounts/types.ts";
+import type { UpstreamCredentials } from "../../model/accounts.ts";
 import { EXCHANGE_HEADERS } from "./constants.ts";
 
 /** The fields Kleis keeps of one `/models` item. */

@@ -9,14 +9,15 @@ import type {
   ProxyAdapter,
   UpstreamRequest,
 } from "../proxy_types.ts";
-import { firstString, isObject, mergeCommaLists } from "../proxy_util.ts";
+import { firstString, isObject } from "../../json.ts";
+import { mergeCommaLists } from "../shared/comma_lists.ts";
 import {
   COPILOT_DEFAULT_ANTHROPIC_VERSION,
   COPILOT_MESSAGES_BETAS,
   COPILOT_MODEL_PREFIXES,
   COPILOT_OPENAI_INTENT,
   COPILOT_UPSTREAM_PATHS,
-} from "./api_constants.ts";
+} from "./constants.ts";
 import { classifyCopilotFailure } from "./errors.ts";
 import {
   type CopilotEndpoint,

@@ -2,12 +2,14 @@
 import type { Deps } from "../../deps.ts";
 import { num, obj, str } from "../shared/http.ts";
 import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../shared/quota.ts";
-import type { AccountRecord } from "../../accounts/types.ts";
-import type { ProviderQuota, QuotaWindow, StoredTokens } from "../account_types.ts";
+import type { AccountRecord } from "../../model/accounts.ts";
+import type { StoredTokens } from "../account_types.ts";
+import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";
 import { QUOTA_API_VERSION, QUOTA_PATH, USER_AGENT } from "./constants.ts";
 import { enterpriseDomainOf, githubApiOrigin } from "./hosts.ts";
 
-export async function copilotQuota(
+/** Asks the provider's quota endpoint for the account's windows (the admin's quota view). */
+export async function fetchCopilotQuota(
   deps: Deps,
   account: AccountRecord,
   tokens: StoredTokens,

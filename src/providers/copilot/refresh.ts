@@ -5,7 +5,7 @@
  * Copilot API token, cached until 5 minutes before it expires.
  */
 import type { Deps } from "../../deps.ts";
-import type { AccountRecord, UpstreamCredentials } from "../../accounts/types.ts";
+import type { AccountRecord, UpstreamCredentials } from "../../model/accounts.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { COPILOT_TOKEN_MARGIN_MS } from "./constants.ts";
 import { copilotApiBase, enterpriseDomainOf } from "./hosts.ts";

@@ -3,8 +3,8 @@
  * §1.3): X-Initiator decides whether a turn costs a premium request,
  * Copilot-Vision-Request must accompany images, streaming chat asks for usage.
  */
-import { containsType, isObject, type JsonObject } from "../proxy_util.ts";
-import { COPILOT_NO_TEMPERATURE } from "./api_constants.ts";
+import { containsType, isObject, type JsonObject } from "../../json.ts";
+import { COPILOT_NO_TEMPERATURE } from "./constants.ts";
 
 export type CopilotEndpoint = "/chat/completions" | "/responses" | "/messages";
 

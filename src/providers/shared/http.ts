@@ -5,7 +5,7 @@
  */
 import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "./errors.ts";
-import { isObject, parseJsonObject, toNumber } from "../proxy_util.ts";
+import { isObject, parseJsonObject, toNumber } from "../../json.ts";
 
 export const PROVIDER_TIMEOUT_MS = 8_000;
 
@@ -43,11 +43,30 @@ export function obj(value: unknown): Record<string, unknown> | undefined {
   return isObject(value) ? value : undefined;
 }
 
-const PERMANENT_CODES = new Set([
+/**
+ * A reused refresh token means a new login. Refresh tokens rotate and are
+ * single-use: once one has been presented, presenting it again (or an
+ * expired, invalidated or otherwise refused one) is refused for good, and
+ * only a new login gives the account a working token again. So these codes
+ * fail a refresh permanently whatever the HTTP status, and the account is
+ * marked needs_login instead of being retried. (The same fact is why only one
+ * refresh runs per account across instances and the new pair is stored
+ * before it is used.)
+ */
+const NEW_LOGIN_CODES: ReadonlySet<string> = new Set([
   "invalid_grant",
   "refresh_token_reused",
   "refresh_token_expired",
   "refresh_token_invalidated",
+]);
+
+/** True when an OAuth error code says the refresh token is spent: the account needs a new login. */
+export function meansNewLogin(code: string): boolean {
+  return NEW_LOGIN_CODES.has(code);
+}
+
+/** The provider refuses this client or request shape: asking again cannot succeed either. */
+const REFUSED_CLIENT_CODES: ReadonlySet<string> = new Set([
   "invalid_client",
   "unauthorized_client",
   "invalid_request",
@@ -76,7 +95,7 @@ export function tokenEndpointFailure(
   body: Record<string, unknown> | undefined,
 ): ProviderAuthError {
   const code = oauthErrorCode(body) ?? `http_${status}`;
-  const permanent = PERMANENT_CODES.has(code) ||
+  const permanent = meansNewLogin(code) || REFUSED_CLIENT_CODES.has(code) ||
     (status >= 400 && status < 500 && status !== 408 && status !== 429);
   return new ProviderAuthError(
     permanent,

@@ -4,7 +4,7 @@
  * windows to `{ name, usedFraction 0..1, resetsAt? }`.
  */
 import type { Deps } from "../../deps.ts";
-import type { ProviderQuota, QuotaWindow } from "../account_types.ts";
+import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";
 import { ProviderAuthError } from "./errors.ts";
 import { callProvider, readJsonObject, str } from "./http.ts";
 

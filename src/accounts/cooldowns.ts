@@ -12,23 +12,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
-
-export interface CooldownRecord {
-  /** ms since the epoch */
-  until: number;
-  reason: string;
-  /** The backend status that caused it (429, 402, 401, ...). */
-  status: number;
-}
-
-export interface Cooldown {
-  accountId: string;
-  /** A model id, or "*" for the whole account. */
-  model: string;
-  until: number;
-  reason: string;
-  status: number;
-}
+import type { Cooldown, CooldownRecord } from "../model/cooldowns.ts";
 
 export const CACHE_TTL_MS = 1_000;
 /** KV rejects expireIn beyond this; a longer cooldown is still judged by `until`. */

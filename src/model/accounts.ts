@@ -1,4 +1,5 @@
-import type { ProviderId } from "../providers/ids.ts";
+/** Account records: what every layer (providers, services, routes) knows of an account. */
+import type { ProviderId } from "./providers.ts";
 
 export type AccountStatus =
   | "active"

@@ -1,4 +1,5 @@
-import type { ProviderId } from "../providers/ids.ts";
+/** API key records: shared by the key service, auth, usage, registry and proxy. */
+import type { ProviderId } from "./providers.ts";
 
 export interface KeyLimits {
   requestsPerMinute?: number;
