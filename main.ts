@@ -52,17 +52,19 @@ try {
   Deno.exit(1);
 }
 
+// A graceful stop writes the usage events still buffered before exiting
+// (Deno Deploy stops an instance with SIGINT and allows it 5 seconds).
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await flushUsage(deps);
+    kv.close();
+    Deno.exit(0);
+  });
+}
+
 if (onDeploy) {
   Deno.serve(app.fetch);
 } else {
-  // A graceful stop sends the usage events still buffered before exiting.
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, async () => {
-      await flushUsage(deps);
-      kv.close();
-      Deno.exit(0);
-    });
-  }
   Deno.serve({
     port: config.port,
     hostname: config.hostname,

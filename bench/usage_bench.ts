@@ -1,6 +1,6 @@
 /**
  * What usage analytics costs the real proxy, analytics on versus off in one
- * run (issue 6: at most 5 % of throughput).
+ * run. The target: analytics cost at most 5 % of throughput.
  *
  * Three processes (bench/usage_bench_setup.ts): the backend fakes; Kleis
  * (createApp on a file KV, a Copilot account imported against the fakes, one

@@ -12,6 +12,7 @@ import { adminAccountsRoutes } from "./admin_accounts.ts";
 import { adminUsageRoutes } from "./admin_usage.ts";
 import { adminBackupRoutes } from "./admin_backup.ts";
 import { adminBackupsRoutes } from "./admin_backups.ts";
+import { adminStatusRoutes } from "./admin_status.ts";
 
 /** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
 export function isAdminPagePath(path: string): boolean {
@@ -28,6 +29,8 @@ export function adminApiRoutes(deps: Deps) {
     await next();
     c.header("Cache-Control", "no-store");
   });
+  // Before the key routes: GET /keys/usage must not be read as GET /keys/:id.
+  app.route("/", adminStatusRoutes(deps));
   app.route("/", adminKeysRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminAccountsRoutes(deps));

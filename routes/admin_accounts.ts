@@ -1,4 +1,4 @@
-/** Admin API, accounts (api.md "Admin API", accounts table). Thin: validate, call, shape. */
+/** Admin API, accounts (docs/api.md#accounts). Thin: validate, call, shape. */
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";

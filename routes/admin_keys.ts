@@ -1,4 +1,4 @@
-/** Admin API for API keys (api.md "API keys"). Thin: validate, call the service, shape. */
+/** Admin API for API keys (docs/api.md#api-keys). Thin: validate, call the service, shape. */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";

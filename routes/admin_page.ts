@@ -21,8 +21,11 @@ const CONTENT_TYPES: Record<string, string> = {
   ico: "image/x-icon",
 };
 
-/** One flat folder of assets; the name pattern rules out traversal (no slash, no leading dot). */
-const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(js|css|svg|png|ico)$/;
+/**
+ * One flat folder of assets; the name pattern rules out traversal (no slash,
+ * no leading dot) and names longer than any file system accepts.
+ */
+const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}\.(js|css|svg|png|ico)$/;
 
 const pageHeaders = secureHeaders({
   contentSecurityPolicy: {

@@ -16,7 +16,7 @@ import { GROUP_BY, queryUsage, type UsageQuery } from "../src/usage/query.ts";
 
 const DEFAULT_WINDOW_MS = DAY_MS;
 
-function parseQuery(deps: Deps, raw: Record<string, string>): UsageQuery {
+export function parseQuery(deps: Deps, raw: Record<string, string>): UsageQuery {
   const maxWindow = deps.config.usageRetentionDays * DAY_MS;
   const windowMs = z.coerce.number().int().min(MINUTE_MS).max(maxWindow)
     .safeParse(raw.windowMs ?? DEFAULT_WINDOW_MS);

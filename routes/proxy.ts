@@ -1,7 +1,8 @@
 /**
- * Proxy routes: the POST endpoints of the three providers, each handed to
- * the proxy service (src/proxy/proxy_service.ts), which checks, forwards and
- * answers; the API key middleware and the body limit have already run.
+ * Proxy routes (docs/api.md#proxy-routes): the POST endpoints of the three
+ * providers, each handed to the proxy service (src/proxy/proxy_service.ts),
+ * which checks, forwards and answers; the API key middleware and the body
+ * limit have already run.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../src/app_env.ts";

@@ -15,6 +15,7 @@ import { proxyRoutes } from "../routes/proxy.ts";
 import { modelsRoutes } from "../routes/models.ts";
 import { apiKeyAuth } from "./auth/api_key_auth.ts";
 import { bodyLimit } from "hono/body-limit";
+import { pathGuard } from "./path_guard.ts";
 
 /** Path prefixes that require an API key. */
 const PROXY_PREFIXES = ["/openai/*", "/anthropic/*", "/copilot/*", "/v1/*"] as const;
@@ -26,6 +27,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     c.set("requestId", randomId(deps.random));
     await next();
   });
+  // Before any route: a segment no id can match never reaches KV or the file system.
+  app.use("*", pathGuard());
 
   app.get("/", (c) => c.redirect("/admin/", 302));
   app.route("/", healthRoutes(deps));

@@ -1,5 +1,5 @@
 /**
- * The dependencies every service takes (design rule 1: inject, never reach).
+ * The dependencies every service takes (inject, never reach: docs/architecture.md#layers).
  * Nothing opens KV, reads the environment or the clock on its own.
  */
 import type { Config } from "./config.ts";

@@ -96,7 +96,7 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   503: "overloaded_error",
 };
 
-/** The JSON body of an error in the given style (api.md "Error shapes"). */
+/** The JSON body of an error in the given style (docs/api.md#error-shapes). */
 export function errorBody(style: ErrorStyle, error: KleisError): unknown {
   if (style === "openai") {
     const type = error.type ?? OPENAI_TYPES[error.status] ?? "api_error";

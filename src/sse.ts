@@ -1,6 +1,6 @@
 /**
  * Server-sent events: incremental framing of a byte stream into events, and
- * encoding of events. Lives below the providers (design.md) so that adapters
+ * encoding of events. Lives below the providers (docs/architecture.md#layers) so that adapters
  * and the proxy engine share one implementation.
  *
  * The framer keeps the exact text of every event (`raw`), so a consumer that

@@ -6,7 +6,7 @@ import { adminCall, createKey, fromAddress } from "./keys/helpers.ts";
 
 type Shape = "kleis" | "openai" | "anthropic";
 
-/** Asserts the documented error shape (api.md "Error shapes") and that nothing internal leaks. */
+/** Asserts the error shape of docs/api.md#error-shapes and that nothing internal leaks. */
 async function assertErrorShape(res: Response, status: number, shape: Shape) {
   assert.equal(res.status, status);
   assert.match(res.headers.get("content-type") ?? "", /application\/json/);

@@ -1,6 +1,7 @@
 /**
  * POST /admin/accounts/:provider/import: raw fields, or a credential file's
- * JSON as it is on disk, detected by shape (providers.md §1.6, §2.7, §3.5).
+ * JSON as it is on disk, detected by shape (section "Credential files for import" of
+ * docs/providers/copilot.md, codex.md and claude.md).
  * An OpenCode auth.json yields the entry of the route's provider.
  */
 import type { Deps } from "../deps.ts";
@@ -10,7 +11,10 @@ import { accountAdapter } from "../providers/mod.ts";
 import type { ParsedCredentials } from "../providers/account_types.ts";
 import { ProviderAuthError } from "../providers/shared/errors.ts";
 import { num, obj, str } from "../providers/shared/http.ts";
-import { saveLogin } from "./repository.ts";
+import { requireAccount, saveLogin } from "./repository.ts";
+import { refreshTokens } from "./refresh.ts";
+import { AccountUnavailableError } from "./errors.ts";
+import { checkCredentialSizes, checkExternalId } from "./import_limits.ts";
 import { type AdminAccountView, adminAccountView } from "./status.ts";
 
 const OPENCODE_ENTRY: Record<ProviderId, string> = {
@@ -164,6 +168,7 @@ export async function importCredentials(
   body: unknown,
 ): Promise<ImportAnswer> {
   const parsed = parseCredentialInput(provider, body);
+  checkCredentialSizes(parsed);
   let result;
   try {
     result = await accountAdapter(provider).importCredentials(deps, parsed);
@@ -176,8 +181,38 @@ export async function importCredentials(
     }
     throw error;
   }
+  checkExternalId(result.identity.externalId);
   const saved = await saveLogin(deps, provider, result, { label: parsed.label, source: "import" });
-  const answer: ImportAnswer = { account: await adminAccountView(deps, saved.account) };
-  if (result.warnings.length > 0) answer.warnings = result.warnings;
+  const warnings = [...result.warnings];
+  let account = saved.account;
+  if (result.tokens.refreshToken !== undefined) {
+    warnings.push(...await refreshAfterImport(deps, account.id));
+    account = await requireAccount(deps.kv, account.id);
+  }
+  const answer: ImportAnswer = { account: await adminAccountView(deps, account) };
+  if (warnings.length > 0) answer.warnings = warnings;
   return answer;
+}
+
+/**
+ * A credential file's refresh token may already be spent: the CLI it came
+ * from refreshes on its own, and these refresh tokens are single-use. So an
+ * import refreshes at once, through the one refresh path (which records a
+ * refusal on the account as needs_login), and the admin learns now rather
+ * than on the first request. Returns the warnings to show.
+ */
+async function refreshAfterImport(deps: Deps, accountId: string): Promise<string[]> {
+  try {
+    await refreshTokens(deps, accountId, { force: true, evenIfJustWritten: true, actor: "import" });
+    return [];
+  } catch (error) {
+    if (!(error instanceof AccountUnavailableError)) throw error;
+    return error.reason === "needs_login"
+      ? [
+        `The imported refresh token no longer works, so the account needs a new login: ${error.message}`,
+      ]
+      : [
+        `The imported token could not be refreshed now; the refresh sweep tries again: ${error.message}`,
+      ];
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * The one refresh path (design rule 4). Every caller, whether a proxied
+ * The one refresh path (docs/architecture.md#refresh-leases). Every caller, whether a proxied
  * request, the cron sweep or the admin, goes through refreshTokens():
  *
  * - In one process, concurrent callers for an account share one promise.
@@ -71,6 +71,11 @@ export interface RefreshOptions {
   actor?: string;
   /** Refresh when the token expires within this window instead of the 5-minute margin (sweep). */
   withinMs?: number;
+  /**
+   * With force: refresh even though the tokens were written moments ago (an
+   * import checks at once that its refresh token still works).
+   */
+  evenIfJustWritten?: boolean;
 }
 
 /** Tokens written this recently count as fresh for a forced refresh. */
@@ -140,7 +145,8 @@ async function runRefresh(
     const adapter = accountAdapter(account.provider);
     // A forced refresh right after another write reuses it: many requests that
     // saw the same 401 must not rotate the tokens many times.
-    const forceNow = force && current.updatedAt < deps.now() - FORCE_DEBOUNCE_MS;
+    const forceNow = force &&
+      (options.evenIfJustWritten === true || current.updatedAt < deps.now() - FORCE_DEBOUNCE_MS);
     const horizon = deps.now() +
       Math.max(0, (options.withinMs ?? REFRESH_MARGIN_MS) - REFRESH_MARGIN_MS);
     if (!adapter.needsRefresh(current.tokens, horizon, forceNow)) return current;

@@ -1,5 +1,5 @@
 /**
- * The status of an account and its admin view (api.md, accounts table).
+ * The status of an account and its admin view (docs/api.md#accounts).
  *
  * Status precedence: disabled > needs_login > cooling_down > expired >
  * expiring > active. `expiring` means the access token expires within 30

@@ -35,7 +35,8 @@ export async function requireAdmin(deps: Deps, c: Context): Promise<void> {
   try {
     await checkAdmin(deps, c);
   } catch (error) {
-    // The refusal replaces the response, so it carries no-store itself (api.md: every answer).
+    // The refusal replaces the response, so it carries no-store itself (every admin answer
+    // does: docs/api.md#admin-api).
     if (error instanceof KleisError) error.headers["Cache-Control"] = "no-store";
     throw error;
   }

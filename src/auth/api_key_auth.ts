@@ -115,8 +115,8 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
 
     const now = deps.now();
     if (!fresh) remember(lockouts, address, { checkedAt: now, entry: lockout });
-    // Refusals of a known key are counted in its usage (api.md: 401 with a
-    // known key id, 429); unknown secrets have no key to count them for.
+    // Refusals of a known key are counted in its usage (docs/api.md#usage-and-audit:
+    // 401 with a known key id, 429); unknown secrets have no key to count them for.
     const knownKeyId = record && hash !== undefined && hashMatchesKey(record, hash, now)
       ? record.id
       : undefined;

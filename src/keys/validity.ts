@@ -1,7 +1,7 @@
 /**
  * Whether a key may be used now, and whether a presented secret's hash is
  * one of its valid secrets. Decided from stored timestamps and the caller's
- * clock (design rule 3), never from KV expiry.
+ * clock, never from KV expiry (docs/architecture.md#kv-keys).
  */
 import type { ApiKeyRecord } from "../model/keys.ts";
 

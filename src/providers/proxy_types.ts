@@ -80,7 +80,8 @@ export interface PreparedCall {
   rewriter?: AnswerRewriter;
   /**
    * Set when the upstream answer is a stream but the client asked for JSON:
-   * called for every event until it returns the answer (Codex, providers.md §2.4).
+   * called for every event until it returns the answer (Codex:
+   * docs/providers/codex.md#stream-and-answer).
    */
   collect?: (event: SseEvent) => CollectedAnswer | undefined;
 }
@@ -100,7 +101,7 @@ export interface ProxyAdapter {
   endpoints: readonly string[];
   /** Model id prefixes accepted and stripped before forwarding ("openai/", "codex/"). */
   modelPrefixes: readonly string[];
-  /** The error vocabulary of an endpoint (api.md "Error shapes"). */
+  /** The error vocabulary of an endpoint (docs/api.md#error-shapes). */
   errorStyle(endpoint: string): ErrorStyle;
   /** Checks the call and prepares it; throws a 400 KleisError for a body the backend would refuse. */
   prepare(call: ClientCall): PreparedCall;

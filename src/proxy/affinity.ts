@@ -1,5 +1,6 @@
 /**
- * Session affinity (providers.md §4): the requests of one client session stay
+ * Session affinity (docs/architecture.md#a-proxied-request-step-by-step, step 7):
+ * the requests of one client session stay
  * on one account while it is healthy, because opaque per-account state
  * (thinking signatures, encrypted reasoning, cached prompts) only works
  * there. The session is hashed with the key id, so two keys never share an

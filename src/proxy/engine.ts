@@ -27,8 +27,10 @@ import {
   clientClosed,
   noEnabledAccount,
   pinnedAccountMissing,
+  PROVIDER_NAMES,
   refreshFailed,
 } from "./proxy_errors.ts";
+import { nativeErrorText } from "./error_shape.ts";
 import { QuotaRecorder } from "./quota_headroom.ts";
 import { orderAccounts } from "./selection.ts";
 import { defaultProxyServices, type ProxyServices } from "./services.ts";
@@ -237,14 +239,22 @@ export class ProxyEngine {
       void this.quota.record(account.id, () => adapter.quota(response.headers, now));
       tracker.firstByte();
       tracker.finish(response.status, "backend");
+      // In the route's error shape, so the client's SDK shows the backend's message.
+      const native = nativeErrorText(
+        adapter.errorStyle(req.endpoint),
+        response.status,
+        text,
+        PROVIDER_NAMES[req.provider],
+      );
       return {
         kind: "answer",
         ok: false,
-        response: new Response(text, {
+        response: new Response(native ?? text, {
           status: response.status,
           headers: clientResponseHeaders(response.headers, {
             account: account.id,
             requestId: req.requestId,
+            ...(native === undefined ? {} : { contentType: "application/json" }),
           }),
         }),
       };

@@ -1,5 +1,5 @@
 /**
- * Model id normalisation (api.md "Proxy routes"): the plain id or one with
+ * Model id normalisation (docs/api.md#proxy-routes): the plain id or one with
  * the route's own provider prefix is accepted and the prefix stripped; a
  * prefix that belongs to another provider is a mistake worth a clear 400.
  */
@@ -7,7 +7,19 @@ import { badRequest } from "../errors.ts";
 import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
 
+/**
+ * Longest model id accepted: real ids are tens of characters, and the id
+ * becomes part of KV keys (per-model cooldowns, usage buckets).
+ */
+export const MAX_MODEL_LENGTH = 200;
+
 export function normalizeModel(provider: ProviderId, model: string): string {
+  if (model.length > MAX_MODEL_LENGTH) {
+    throw badRequest(
+      "invalid_model",
+      `The model id is longer than ${MAX_MODEL_LENGTH} characters.`,
+    );
+  }
   for (const prefix of proxyAdapter(provider).modelPrefixes) {
     if (model.startsWith(prefix)) {
       const plain = model.slice(prefix.length);

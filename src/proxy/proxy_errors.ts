@@ -1,4 +1,4 @@
-/** The errors Kleis itself answers on proxy routes (api.md "Proxy routes"). */
+/** The errors Kleis itself answers on proxy routes (docs/api.md#proxy-routes). */
 import { KleisError } from "../errors.ts";
 import type { ProviderId } from "../model/providers.ts";
 import { CLIENT_CLOSED_STATUS } from "./usage_tracker.ts";

@@ -1,5 +1,5 @@
 /**
- * The response header allowlist (providers.md §4): a client sees the
+ * The response header allowlist (docs/api.md#proxy-routes): a client sees the
  * backend's content type, caching and request ids, and its rate-limit
  * headers; never set-cookie or anything else the backend happens to send.
  */

@@ -1,5 +1,6 @@
 /**
- * Which accounts a request may use, in which order (issue 4, item 2):
+ * Which accounts a request may use, in which order
+ * (docs/architecture.md#a-proxied-request-step-by-step, step 7):
  *
  * - A key pinned to an account for this provider uses that account only.
  *   Kleis: pinning is strict. An admin pins a key to keep a tenant on its

@@ -1,5 +1,5 @@
 /**
- * The client side of a streamed answer (issue 4, item 3; design rule 7).
+ * The client side of a streamed answer (docs/architecture.md#a-proxied-request-step-by-step).
  *
  * - Each upstream chunk goes out as it arrives. When the answer needs
  *   rewriting, chunks are re-framed into events and each whole event goes out

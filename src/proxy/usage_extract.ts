@@ -1,5 +1,5 @@
 /**
- * Token usage read from answers, normalised as api.md counts it: input
+ * Token usage read from answers, normalised as docs/api.md#usage-and-audit counts it: input
  * tokens exclude cache reads and writes, which are counted apart, so the four
  * numbers add up to everything billed.
  *

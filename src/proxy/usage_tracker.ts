@@ -1,5 +1,6 @@
 /**
- * One usage event per proxied request (issue 4, item 5): whatever way the
+ * One usage event per proxied request
+ * (docs/architecture.md#usage-through-queues-and-what-a-crash-can-lose): whatever way the
  * request ends (answered, refused by Kleis, failed at the backend, aborted
  * by the client), finish() runs once and hands the event to recordUsage
  * without making the client wait for it.

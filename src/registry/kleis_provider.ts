@@ -4,7 +4,7 @@
  * of /api.json made from them.
  *
  * Each model names the AI SDK package OpenCode must load and the Kleis route
- * it calls (api.md "The registry"). @ai-sdk/openai calls `{api}/responses`,
+ * it calls (docs/api.md#the-registry). @ai-sdk/openai calls `{api}/responses`,
  * @ai-sdk/openai-compatible `{api}/chat/completions`, @ai-sdk/anthropic
  * `{api}/messages` (read in their sources), so Copilot's Claude models get
  * @ai-sdk/anthropic with `{base}/copilot/v1` and land on

@@ -8,6 +8,7 @@
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { type IngestOptions, ingestUsage, parseBatch } from "./ingest.ts";
+import { markQueuesUnavailable } from "./queue_support.ts";
 
 /** Handles one queue message; exported for tests that drive delivery by hand. */
 export async function handleUsageMessage(
@@ -33,20 +34,33 @@ export async function handleUsageMessage(
 /**
  * Starts listening on the KV queue. The returned promise settles when the KV
  * is closed. Not started where the KV has no queues (recordUsage writes
- * directly there).
+ * directly there). A KV that turns out to have none (listenQueue missing,
+ * throwing or failing) is switched to direct writes, and the promise
+ * resolves: there is nothing left to listen to.
  */
-export function startUsageConsumer(deps: Deps, options: IngestOptions = {}): Promise<void> {
+export async function startUsageConsumer(deps: Deps, options: IngestOptions = {}): Promise<void> {
   ingestUndelivered(deps).catch((error) =>
     deps.log.error("Could not ingest undelivered usage batches.", { error })
   );
-  return deps.kv.listenQueue(async (message) => {
-    try {
-      await handleUsageMessage(deps, message, options);
-    } catch (error) {
-      deps.log.warn("Usage batch failed; the queue will redeliver it.", { error });
-      throw error;
-    }
-  });
+  try {
+    await deps.kv.listenQueue(async (message) => {
+      try {
+        await handleUsageMessage(deps, message, options);
+      } catch (error) {
+        deps.log.warn("Usage batch failed; the queue will redeliver it.", { error });
+        throw error;
+      }
+    });
+  } catch (error) {
+    // A closed KV ends the listener as it should; anything else means no queue here.
+    if (isClosedKvError(error)) throw error;
+    markQueuesUnavailable(deps, "listenQueue failed", error);
+  }
+}
+
+function isClosedKvError(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource ||
+    (error instanceof Error && /already closed/i.test(error.message));
 }
 
 /** Ingests batches the queue gave up on, then deletes them. Returns how many were ingested. */

@@ -52,7 +52,7 @@ export interface IngestOptions {
   beforeCommit?: (chunk: number) => void | Promise<void>;
 }
 
-/** Buckets per commit: with the seen marker, 9 checks (design rule: at most 10). */
+/** Buckets per commit: with the seen marker, 9 checks (self-hosted KV allows 10 a commit). */
 const BUCKETS_PER_CHUNK = 8;
 const MAX_ATTEMPTS = 10;
 /**

@@ -1,5 +1,5 @@
 /**
- * Usage answers (api.md "Usage and audit"): totals, the previous window,
+ * Usage answers (docs/api.md#usage-and-audit): totals, the previous window,
  * a dense series and optional groups, read from the buckets of a time range.
  *
  * The window is made of whole minutes: `until` is the end of the current
@@ -33,7 +33,7 @@ const GROUP_DIMENSION: Record<GroupBy, Dimension> = {
   endpoint: "endpoint",
 };
 
-/** The counters of api.md, as answered: the sums, and latency as averages and a maximum. */
+/** The counters of docs/api.md#usage-and-audit: the sums, and latency as averages and a maximum. */
 export interface UsageCounters extends SummedCounters {
   avgLatencyMs: number;
   maxLatencyMs: number;
@@ -59,6 +59,12 @@ export interface UsageQuery {
   accountId?: string | undefined;
 }
 
+/** A window of whole minutes: it ends with the current minute. */
+export function windowBounds(now: number, windowMs: number): { since: number; until: number } {
+  const until = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  return { since: until - windowMs, until };
+}
+
 /** Series step by window length: at most 72 points up to 12 h, hours beyond (720 for 30 days). */
 function bucketMsFor(windowMs: number): number {
   if (windowMs <= HOUR_MS) return MINUTE_MS;
@@ -67,7 +73,7 @@ function bucketMsFor(windowMs: number): number {
   return HOUR_MS;
 }
 
-function publicCounters(c: BucketCounters): UsageCounters {
+export function publicCounters(c: BucketCounters): UsageCounters {
   return {
     requests: c.requests,
     status2xx: c.status2xx,
@@ -105,7 +111,7 @@ async function listRange(kv: Deno.Kv, prefix: string, from: number, to: number, 
 }
 
 /** Visits every bucket of [from, to), using hour rollups for whole hours when asked. */
-async function scan(kv: Deno.Kv, from: number, to: number, useHours: boolean, visit: Visit) {
+export async function scan(kv: Deno.Kv, from: number, to: number, useHours: boolean, visit: Visit) {
   const [minutes] = keys.usageBucketsPrefix();
   const [hours] = keys.usageHoursPrefix();
   const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
@@ -116,7 +122,12 @@ async function scan(kv: Deno.Kv, from: number, to: number, useHours: boolean, vi
   await listRange(kv, minutes, endHour, to, visit);
 }
 
-async function labels(kv: Deno.Kv, groupBy: GroupBy, ids: string[]): Promise<Map<string, string>> {
+/** Labels of keys or accounts by id (ids without a record are left out). */
+export async function labels(
+  kv: Deno.Kv,
+  groupBy: GroupBy,
+  ids: string[],
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (groupBy !== "key" && groupBy !== "account") return out;
   const real = ids.filter((id) => id !== "");
@@ -137,8 +148,7 @@ export async function queryUsage(
   query: UsageQuery,
 ): Promise<UsageAnswer> {
   const { windowMs, groupBy } = query;
-  const until = Math.floor(deps.now() / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
-  const since = until - windowMs;
+  const { since, until } = windowBounds(deps.now(), windowMs);
   const bucketMs = bucketMsFor(windowMs);
   const useHours = bucketMs >= HOUR_MS;
   const matches = (d: BucketDims) =>

@@ -6,7 +6,7 @@
  * endpoint), so its size and the consumer's work depend on how many distinct
  * dimensions there were, not on how many requests.
  *
- * Measured (bench/usage_bench.ts, notes in the report): one queue message per
+ * Measured (bench/usage_bench.ts; README "Performance"): one queue message per
  * request, plus the consumer's commit per message, cost ~80 % of a small
  * app's throughput and left the consumer minutes behind under load. A batch
  * costs about the same whatever its size: ~2.3 ms of CPU on a file KV, 60 %
@@ -24,7 +24,8 @@
  *
  * Failures: if enqueueing fails, the batch is ingested directly; if that
  * fails too (KV down), every event is logged (ids, counters, no secrets).
- * A KV Connect database has no queues, so there batches are ingested directly.
+ * Where the KV has no queues (Deno Deploy, KV Connect, or a KV found at run
+ * time to refuse them: see queue_support.ts), batches are ingested directly.
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
@@ -38,6 +39,7 @@ import {
   usageMessage,
 } from "./ingest.ts";
 import { MAX_DIM_LENGTH } from "./buckets.ts";
+import { isQueueUnsupportedError, kvHasQueues, markQueuesUnavailable } from "./queue_support.ts";
 import { runtimeSlot } from "../runtime.ts";
 import type { UsageEvent } from "./types.ts";
 
@@ -68,11 +70,6 @@ const SENDER = runtimeSlot("usage.sender", (): Sender => ({
   running: undefined,
   lastSend: -Infinity,
 }));
-
-/** True where the KV backend has no queues (a remote KV Connect database). */
-export function kvHasQueues(deps: Pick<Deps, "config">): boolean {
-  return !deps.config.kvPath?.startsWith("http");
-}
 
 const cap = <T extends string | null>(s: T): T =>
   (typeof s === "string" && s.length > MAX_DIM_LENGTH ? s.slice(0, MAX_DIM_LENGTH) : s) as T;
@@ -150,11 +147,14 @@ async function send(deps: Deps, id: string, events: UsageEvent[]): Promise<void>
       });
       return;
     } catch (error) {
-      deps.log.warn("Could not enqueue usage; writing it directly.", {
-        batchId: batch.id,
-        events: events.length,
-        error,
-      });
+      if (isQueueUnsupportedError(error)) markQueuesUnavailable(deps, "enqueue refused", error);
+      else {
+        deps.log.warn("Could not enqueue usage; writing it directly.", {
+          batchId: batch.id,
+          events: events.length,
+          error,
+        });
+      }
     }
   }
   try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { accountsEnv, fixture } from "./helpers.ts";
+import { accountsEnv, fixture, seedAccount } from "./helpers.ts";
 import { getPrimaryAccountId, listAccounts } from "../../src/accounts/repository.ts";
 import { keys } from "../../src/kv/keys.ts";
 import { listAudit } from "../../src/audit.ts";
@@ -29,13 +29,9 @@ const VIEW_FIELDS = [
 Deno.test("admin accounts: list view fields, never tokens; primary rules through PATCH and DELETE", async (t) => {
   await using env = await accountsEnv();
   const ids: string[] = [];
+  // Stored directly: an import would refresh the tokens, and these must stay expiring.
   for (const accountId of ["acct-a", "acct-b", "acct-c"]) {
-    const tk = env.fakes.world.issueCodexTokens({ accountId, expiresInSec: 20 * 60 });
-    const res = await env.admin("POST", "/accounts/codex/import", {
-      accessToken: tk.access_token,
-      refreshToken: tk.refresh_token,
-    });
-    ids.push(res.json.account.id);
+    ids.push((await seedAccount(env, "codex", { accountId, expiresInSec: 20 * 60 })).id);
   }
   const [a, b, c] = ids as [string, string, string];
 

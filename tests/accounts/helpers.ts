@@ -5,6 +5,7 @@ import { createApp } from "../../src/app.ts";
 import type { UpstreamOrigins } from "../../src/config.ts";
 import type { RefreshDeps, RefreshTuning } from "../../src/accounts/refresh.ts";
 import { credentialFixture } from "../support/fixtures.ts";
+import { saveLogin } from "../../src/accounts/repository.ts";
 
 export async function fixture(name: string): Promise<Record<string, unknown>> {
   return JSON.parse(await Deno.readTextFile(credentialFixture(name)));
@@ -72,4 +73,30 @@ export async function accountsEnv(
       await deps[Symbol.asyncDispose]();
     },
   };
+}
+
+/**
+ * A Codex or Claude account stored directly (no import, so no refresh at
+ * import): for tests of the refresh path and of expiry that need an account
+ * whose tokens are exactly the fake-issued ones.
+ */
+export async function seedAccount(
+  env: Env,
+  provider: "codex" | "claude",
+  opts: { expiresInSec: number; accountId?: string },
+): Promise<{ id: string; tokens: { access_token: string; refresh_token: string } }> {
+  const world = env.fakes.world;
+  const externalId = opts.accountId ?? crypto.randomUUID();
+  const tokens = provider === "codex"
+    ? world.issueCodexTokens({ accountId: externalId, expiresInSec: opts.expiresInSec })
+    : world.issueClaudeTokens({ uuid: externalId, expiresInSec: opts.expiresInSec });
+  const { account } = await saveLogin(env.deps, provider, {
+    tokens: {
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      expiresAt: Math.floor(env.deps.now() / 1000) * 1000 + opts.expiresInSec * 1000,
+    },
+    identity: { externalId, label: `${provider} ${externalId}` },
+  }, { source: "test" });
+  return { id: account.id, tokens };
 }

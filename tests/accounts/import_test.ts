@@ -62,6 +62,13 @@ Deno.test("import: every credential fixture lands on the right provider, identit
       expiresAt: null,
     },
   ];
+  // Codex and Claude imports refresh at once: the expiry is then the fake's new token's.
+  const refreshedExpiry = (provider: string) =>
+    provider === "codex"
+      ? Math.floor(env.deps.now() / 1000) * 1000 + env.fakes.openaiAuth.accessTtlSec * 1000
+      : provider === "claude"
+      ? env.deps.now() + env.fakes.claudePlatform.accessTtlSec * 1000
+      : null;
   for (const c of cases) {
     await t.step(`${c.file} → ${c.provider}`, async () => {
       const body = await fixture(c.file);
@@ -70,7 +77,7 @@ Deno.test("import: every credential fixture lands on the right provider, identit
       const account = first.json.account;
       assert.equal(account.provider, c.provider);
       assert.equal(account.externalId, c.externalId);
-      assert.equal(account.expiresAt, c.expiresAt);
+      assert.equal(account.expiresAt, c.expiresAt === null ? null : refreshedExpiry(c.provider));
       if (c.email) assert.equal(account.email, c.email);
       if (c.plan) assert.equal(account.plan, c.plan);
       assert.equal(account.status, "active");
@@ -80,6 +87,11 @@ Deno.test("import: every credential fixture lands on the right provider, identit
       const again = await env.admin("POST", `/accounts/${c.provider}/import`, body);
       assert.equal(again.status, 200);
       assert.equal(again.json.account.id, account.id);
+      if (c.expiresAt !== null) {
+        // The file's refresh token was spent by the first import's refresh: found out now.
+        assert.equal(again.json.account.status, "needs_login");
+        assert.match(again.json.warnings.join(" "), /imported refresh token no longer works/);
+      }
       const all = await listAccounts(env.deps.kv, c.provider);
       assert.equal(all.filter((a) => a.externalId === c.externalId).length, 1);
     });
@@ -139,7 +151,11 @@ Deno.test("import: raw fields, Claude identity unknown when the profile fails, r
     assert.equal(res.json.account.externalId, "acct-raw");
     assert.equal(res.json.account.plan, "plus");
     assert.equal(res.json.account.label, "Raw import");
-    assert.equal(res.json.account.expiresAt, Math.floor(env.deps.now() / 1000) * 1000 + 3600_000);
+    // Refreshed at import: the fake's new token, not the imported one, sets the expiry.
+    assert.equal(
+      res.json.account.expiresAt,
+      Math.floor(env.deps.now() / 1000) * 1000 + env.fakes.openaiAuth.accessTtlSec * 1000,
+    );
   });
 
   await t.step(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { accountsEnv } from "./helpers.ts";
+import { accountsEnv, seedAccount } from "./helpers.ts";
 import { getUpstreamCredentials } from "../../src/accounts/credentials.ts";
 import { AccountUnavailableError } from "../../src/accounts/errors.ts";
 import { refreshTokens } from "../../src/accounts/refresh.ts";
@@ -8,26 +8,16 @@ import { listAudit } from "../../src/audit.ts";
 import { keys } from "../../src/kv/keys.ts";
 import type { Env } from "./helpers.ts";
 
-/** A Codex account whose access token expires in `expiresInSec`. */
-async function codexAccount(env: Env, expiresInSec: number, accountId = "acct-r1") {
-  const t = env.fakes.world.issueCodexTokens({ accountId, expiresInSec });
-  const res = await env.admin("POST", "/accounts/codex/import", {
-    accessToken: t.access_token,
-    refreshToken: t.refresh_token,
-  });
-  assert.equal(res.status, 200);
-  return { id: res.json.account.id as string, tokens: t };
+/**
+ * A Codex account whose access token expires in `expiresInSec`, stored
+ * directly: an import would refresh it at once (tested in import_test.ts).
+ */
+function codexAccount(env: Env, expiresInSec: number, accountId = "acct-r1") {
+  return seedAccount(env, "codex", { expiresInSec, accountId });
 }
 
-async function claudeAccount(env: Env, expiresInSec: number) {
-  const t = env.fakes.world.issueClaudeTokens({ expiresInSec });
-  const res = await env.admin("POST", "/accounts/claude/import", {
-    accessToken: t.access_token,
-    refreshToken: t.refresh_token,
-    expiresAt: env.deps.now() + expiresInSec * 1000,
-  });
-  assert.equal(res.status, 200);
-  return { id: res.json.account.id as string, tokens: t };
+function claudeAccount(env: Env, expiresInSec: number) {
+  return seedAccount(env, "claude", { expiresInSec });
 }
 
 Deno.test("getUpstreamCredentials(): 20 concurrent callers of an expiring account cause one refresh", async (t) => {

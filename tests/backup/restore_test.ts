@@ -148,7 +148,10 @@ Deno.test("two instances restoring at once: one restores, the other waits; nothi
       (await pair.b.kv.get(keys.accountByExternalId(account.provider, account.externalId))).value,
       account.id,
     );
-    assert.equal((await loadTokens(pair.b, account.id))?.generation, 1);
+    const source = await loadTokens(env.deps, account.id);
+    const restored = await loadTokens(pair.b, account.id);
+    assert.equal(restored?.generation, source?.generation, "tokens written once");
+    assert.equal(restored?.tokens.refreshToken, source?.tokens.refreshToken);
   }
   await Deno.remove(dir, { recursive: true });
 });

@@ -60,7 +60,9 @@ export async function startKleis(
   const deadline = Date.now() + 15_000;
   while (true) {
     if (exited) throw new Error(`Kleis exited during start-up:\n${output}`);
-    url ||= output.match(/Kleis listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1] ?? "";
+    // On Deno Deploy (DENO_DEPLOYMENT_ID set) Kleis leaves the address and its line to Deno.serve.
+    url ||= output.match(/(?:Kleis listening|^Listening) on (http:\/\/127\.0\.0\.1:\d+)/m)?.[1] ??
+      "";
     if (url) {
       try {
         const res = await fetch(`${url}/healthz`);

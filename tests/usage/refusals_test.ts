@@ -1,7 +1,7 @@
 /**
- * Requests refused before any backend are counted for their key (api.md,
- * issue 6 item 2): a 429 from the key's limits and a 401 for a key that was
- * revoked. Unknown secrets have no key and are not counted.
+ * Requests refused before any backend are counted for their key, as
+ * proxyErrors (docs/api.md#usage-and-audit): a 429 from the key's limits and a
+ * 401 for a key that was revoked. Unknown secrets have no key and are not counted.
  */
 import assert from "node:assert/strict";
 import { createApp } from "../../src/app.ts";

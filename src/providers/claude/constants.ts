@@ -1,4 +1,4 @@
-/** Anthropic Claude (Pro/Max) account-side constants (providers.md §3.1, §3.2, §3.4). */
+/** Anthropic Claude (Pro/Max) account-side constants (docs/providers/claude.md). */
 export const CLAUDE_CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 export const CLAUDE_REDIRECT_URI = "https://platform.claude.com/oauth/code/callback";
 export const CLAUDE_SCOPE =
@@ -13,7 +13,7 @@ export const PKCE_FLOW_TTL_MS = 10 * 60_000;
 
 /*
  * Constants of the Claude API as a Claude Code subscription token uses it
- * (providers.md §3.3-3.4). A change upstream is a change in this file.
+ * (docs/providers/claude.md#upstream-api). A change upstream is a change in this file.
  */
 export const CLAUDE_MESSAGES_PATH = "/v1/messages";
 export const CLAUDE_COUNT_TOKENS_PATH = "/v1/messages/count_tokens";

@@ -1,5 +1,6 @@
 /**
- * What Claude answers mean for an account (providers.md §3.4). The unified
+ * What Claude answers mean for an account
+ * (docs/providers/claude.md#errors-and-exhaustion). The unified
  * 5-hour and 7-day windows belong to the whole subscription, so a 429 cools
  * the account for every model. A 400 (the prompt classifier's "out of extra
  * usage" included), a 403 policy block and 529 overloaded pass through.

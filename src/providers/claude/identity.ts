@@ -1,6 +1,6 @@
 /**
  * Who a Claude account is, from the `account` and `organization` objects of
- * a token answer or of GET /api/oauth/profile (providers.md §3.1, §3.7).
+ * a token answer or of GET /api/oauth/profile (docs/providers/claude.md#identity).
  */
 import { obj, str } from "../shared/http.ts";
 import type { AccountIdentity } from "../account_types.ts";

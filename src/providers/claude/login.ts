@@ -1,4 +1,4 @@
-/** Claude login: PKCE with `code#state` paste-back (providers.md §3.1). */
+/** Claude login: PKCE with `code#state` paste-back (docs/providers/claude.md, "Login"). */
 import type { Deps } from "../../deps.ts";
 import { createPkce, randomId } from "../../crypto.ts";
 import { LoginFlowError } from "../shared/errors.ts";

@@ -1,7 +1,7 @@
 /**
  * Proxy side of the Claude adapter: POST /anthropic/v1/messages and
  * /anthropic/v1/messages/count_tokens → {anthropic}/v1/messages[/count_tokens]?beta=true
- * (providers.md §3.3-3.4).
+ * (docs/providers/claude.md#upstream-api).
  */
 import type {
   AttemptContext,

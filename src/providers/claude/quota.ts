@@ -1,4 +1,4 @@
-/** Claude quota view: GET {anthropic-api}/api/oauth/usage (providers.md §3.4). */
+/** Claude quota view: GET {anthropic-api}/api/oauth/usage (docs/providers/claude.md#quota-view). */
 import type { Deps } from "../../deps.ts";
 import { num, obj } from "../shared/http.ts";
 import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../shared/quota.ts";

@@ -1,4 +1,4 @@
-/** Claude refresh: both tokens rotate; the old refresh token then fails (providers.md §3.2). */
+/** Claude refresh: both tokens rotate, the old one then fails (docs/providers/claude.md). */
 import type { Deps } from "../../deps.ts";
 import { refreshGrant } from "../shared/tokens.ts";
 import type { AccountRecord } from "../../model/accounts.ts";

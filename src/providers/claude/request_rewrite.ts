@@ -1,6 +1,6 @@
 /**
  * System prompt rules of the Claude API for subscription tokens
- * (providers.md §3.3): Claude Code's identity block first, and the known
+ * (docs/providers/claude.md#body-rules): Claude Code's identity block first, and the known
  * third-party markers rewritten so the server classifier does not answer a
  * false "out of extra usage".
  */

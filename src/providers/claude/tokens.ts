@@ -1,4 +1,4 @@
-/** The Claude token endpoint (JSON bodies, claude-cli user agent; providers.md §3.1-3.2). */
+/** The Claude token endpoint: JSON bodies, claude-cli user agent (docs/providers/claude.md). */
 import type { Deps } from "../../deps.ts";
 import { callProvider } from "../shared/http.ts";
 import { readTokenAnswer, storedTokens } from "../shared/tokens.ts";

@@ -1,5 +1,5 @@
 /**
- * Claude Code tool names (providers.md §3.3): Anthropic only accepts tool
+ * Claude Code tool names (docs/providers/claude.md#body-rules): Anthropic only accepts tool
  * names that look like Claude Code's (`^mcp_[A-Z]`). Kleis renames every
  * client tool on the way up and reverses the renaming exactly on the way
  * down, from a mapping built from the request itself (its tool list, its

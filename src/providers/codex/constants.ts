@@ -1,4 +1,4 @@
-/** OpenAI Codex (ChatGPT subscription) account-side constants (providers.md §2.1-2.3, §2.5). */
+/** OpenAI Codex (ChatGPT subscription) account-side constants (docs/providers/codex.md). */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 export const CODEX_SCOPE = "openid profile email offline_access";
 export const CODEX_REDIRECT_URI = "http://localhost:1455/auth/callback";
@@ -22,7 +22,7 @@ export const PKCE_FLOW_TTL_MS = 10 * 60_000;
 
 /*
  * Constants of the Codex backend (ChatGPT subscription) as the proxy uses it
- * (providers.md §2.4). A change upstream is a change in this file.
+ * (docs/providers/codex.md#upstream-api). A change upstream is a change in this file.
  */
 export const CODEX_RESPONSES_PATH = "/backend-api/codex/responses";
 export const CODEX_USER_AGENT = "opencode";

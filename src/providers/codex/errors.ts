@@ -1,5 +1,5 @@
 /**
- * What Codex answers mean for an account (providers.md §2.5): a 429
+ * What Codex answers mean for an account (docs/providers/codex.md#errors-and-exhaustion): a 429
  * `usage_limit_reached` exhausts the whole account (the 5-hour and weekly
  * windows are per ChatGPT account, not per model) until `resets_at`; the
  * x-codex-* headers give quota headroom on every answer.

@@ -1,4 +1,4 @@
-/** Codex identity from JWT claims (providers.md §2.3); never verified, only read. */
+/** Codex identity from JWT claims (docs/providers/codex.md#identity); never verified, only read. */
 import { decodeJwtPayload } from "../../crypto.ts";
 import { obj, str } from "../shared/http.ts";
 import type { AccountIdentity } from "../account_types.ts";

@@ -1,4 +1,7 @@
-/** Import of Codex tokens: identity, plan and expiry from the JWT claims (providers.md §2.7). */
+/**
+ * Import of Codex tokens: identity, plan and expiry from the JWT claims
+ * (docs/providers/codex.md#credential-files-for-import).
+ */
 import type { Deps } from "../../deps.ts";
 import { badRequest } from "../../errors.ts";
 import { jwtExpiry } from "../shared/expiry.ts";

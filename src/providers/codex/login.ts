@@ -1,5 +1,5 @@
 /**
- * Codex login (providers.md §2.1): browser PKCE with paste-back (default) or
+ * Codex login (docs/providers/codex.md#login): browser PKCE with paste-back (default) or
  * the headless device flow (mode "device"). complete() makes one device poll
  * or one code exchange.
  */

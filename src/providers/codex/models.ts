@@ -1,7 +1,7 @@
 /**
  * Which OpenAI models a ChatGPT subscription (Codex) accepts, and the limits
  * the Codex backend enforces where they differ from the API's. This list
- * changes often upstream: it lives here and nowhere else (providers.md §2.6).
+ * changes often upstream: it lives here and nowhere else (docs/providers/codex.md#models).
  */
 
 /** Accepted explicitly, whatever their version number. */

@@ -1,6 +1,6 @@
 /**
  * Proxy side of the Codex adapter: POST /openai/v1/responses →
- * {chatgpt}/backend-api/codex/responses (providers.md §2.4-2.5).
+ * {chatgpt}/backend-api/codex/responses (docs/providers/codex.md#upstream-api).
  */
 import type { SseEvent } from "../../sse.ts";
 import type {

@@ -1,4 +1,4 @@
-/** Codex quota view: GET {chatgpt}/backend-api/wham/usage (providers.md §2.5). */
+/** Codex quota view: GET {chatgpt}/backend-api/wham/usage (docs/providers/codex.md#quota-view). */
 import type { Deps } from "../../deps.ts";
 import { num, obj, str } from "../shared/http.ts";
 import { fetchQuotaDocument, providerQuota, quotaWindow } from "../shared/quota.ts";

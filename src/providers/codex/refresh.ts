@@ -1,4 +1,4 @@
-/** Codex refresh: refresh tokens rotate and are single-use (providers.md §2.2). */
+/** Codex refresh: refresh tokens rotate and are single-use (docs/providers/codex.md#refresh). */
 import type { Deps } from "../../deps.ts";
 import { refreshGrant } from "../shared/tokens.ts";
 import type { AccountRecord } from "../../model/accounts.ts";

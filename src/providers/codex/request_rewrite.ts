@@ -1,5 +1,5 @@
 /**
- * The body rules of the Codex backend (providers.md §2.4): store:false,
+ * The body rules of the Codex backend (docs/providers/codex.md#body-rules): store:false,
  * stream:true, non-empty instructions, dropped parameters, the encrypted
  * reasoning include, and a prompt cache key that is private to one API key
  * and one account.

@@ -1,4 +1,4 @@
-/** The Codex token endpoint: code exchange and refresh (form-urlencoded, providers.md §2.1-2.2). */
+/** The Codex token endpoint: code exchange and refresh, form-encoded (docs/providers/codex.md). */
 import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "../shared/errors.ts";
 import { callProvider, str } from "../shared/http.ts";

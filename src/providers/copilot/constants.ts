@@ -1,4 +1,4 @@
-/** GitHub Copilot account-side constants (providers.md §1.1, §1.2, §1.4). */
+/** GitHub Copilot account-side constants (docs/providers/copilot.md). */
 export const COPILOT_CLIENT_ID = "Ov23li8tweQw6odWQebz";
 export const COPILOT_SCOPE = "read:user";
 export const DEVICE_CODE_PATH = "/login/device/code";
@@ -22,8 +22,8 @@ export const POLL_MARGIN_MS = 1_000;
 export const COPILOT_TOKEN_MARGIN_MS = 5 * 60_000;
 
 /*
- * Constants of the GitHub Copilot API as the proxy uses it (providers.md
- * §1.3-1.4). A change upstream is a change in this file.
+ * Constants of the GitHub Copilot API as the proxy uses it
+ * (docs/providers/copilot.md#upstream-api). A change upstream is a change in this file.
  */
 /** Kleis endpoint (below /copilot/v1) → upstream path (below the API base, which has no /v1). */
 export const COPILOT_UPSTREAM_PATHS: Readonly<Record<string, string>> = {

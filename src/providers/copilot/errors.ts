@@ -1,5 +1,5 @@
 /**
- * What Copilot answers mean for an account (providers.md §1.4).
+ * What Copilot answers mean for an account (docs/providers/copilot.md#errors-and-exhaustion).
  *
  * Kleis: both exhaustion signals cool one model, not the whole account. A 402
  * `quota_exceeded` means the premium allowance is spent, and models that cost

@@ -69,7 +69,10 @@ function githubIdentity(user: GithubUser, domain: string | undefined): AccountId
   return identity;
 }
 
-/** Exchanges a `ghu_` editor token for a short-lived Copilot API token (providers.md §1.2). */
+/**
+ * Exchanges a `ghu_` editor token for a short-lived Copilot API token
+ * (docs/providers/copilot.md#token-exchange-for-ghu-tokens).
+ */
 export async function exchangeEditorToken(
   deps: Deps,
   domain: string | undefined,

@@ -1,5 +1,6 @@
 /**
- * Copilot login: the GitHub device flow (providers.md §1.1). start() asks for
+ * Copilot login: the GitHub device flow
+ * (docs/providers/copilot.md#login-the-github-device-flow). start() asks for
  * a device code; each complete() makes exactly one poll.
  */
 import type { Deps } from "../../deps.ts";

@@ -1,5 +1,5 @@
 /**
- * Copilot's live model list (`GET {apiBase}/models`, providers.md §1.5):
+ * Copilot's live model list (`GET {apiBase}/models`, docs/providers/copilot.md#model-list):
  * the request and the parsing of its answer. Which models an account may
  * use differs by plan and policy; caching per account is the registry's
  * job (src/registry/copilot_models.ts).

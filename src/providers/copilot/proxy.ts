@@ -1,6 +1,6 @@
 /**
  * Proxy side of the Copilot adapter: /copilot/v1/{chat/completions,responses,messages}
- * → {base}/chat/completions, /responses, /v1/messages (providers.md §1.3-1.4).
+ * → {base}/chat/completions, /responses, /v1/messages (docs/providers/copilot.md#upstream-api).
  */
 import type {
   AttemptContext,

@@ -1,4 +1,4 @@
-/** Copilot quota view: GET {github-api}/copilot_internal/user (providers.md §1.4). */
+/** Copilot quota view: GET {github-api}/copilot_internal/user (docs/providers/copilot.md). */
 import type { Deps } from "../../deps.ts";
 import { num, obj, str } from "../shared/http.ts";
 import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../shared/quota.ts";

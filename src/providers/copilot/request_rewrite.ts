@@ -1,7 +1,8 @@
 /**
- * Copilot's billing and capability headers and body rules (providers.md
- * §1.3): X-Initiator decides whether a turn costs a premium request,
- * Copilot-Vision-Request must accompany images, streaming chat asks for usage.
+ * Copilot's billing and capability headers and body rules
+ * (docs/providers/copilot.md#headers-kleis-sends): X-Initiator decides whether a
+ * turn costs a premium request, Copilot-Vision-Request must accompany images,
+ * streaming chat asks for usage.
  */
 import { containsType, isObject, type JsonObject } from "../../json.ts";
 import { COPILOT_NO_TEMPERATURE } from "./constants.ts";

@@ -1,7 +1,7 @@
 /** Expiry rules shared by the adapters and the status view. */
 import { decodeJwtPayload } from "../../crypto.ts";
 
-/** Refresh on demand when fewer than this many ms remain (providers.md §2.2, §3.2). */
+/** Refresh on demand when fewer than this many ms remain (docs/providers/codex.md#refresh). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 /** The cron sweep refreshes, and the status shows `expiring`, below this. */
 export const EXPIRING_WINDOW_MS = 30 * 60_000;
