@@ -3,7 +3,9 @@
  * are hashed with SHA-256 and the digests compared in constant time, so
  * neither content nor length of the token leaks through timing. Wrong
  * tokens count towards the address's lockout (src/auth/lockout.ts); a
- * locked-out address is refused even with the right token.
+ * locked-out address is refused even with the right token. Wrong tokens
+ * from one address are counted one at a time (src/auth/attempt_gate.ts),
+ * and the right token waits for those that arrived before it.
  */
 import type { Context } from "hono";
 import type { Deps } from "../deps.ts";
@@ -11,6 +13,7 @@ import { KleisError } from "../errors.ts";
 import { clientAddress } from "../client_address.ts";
 import { constantTimeEqual } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
+import { attemptGate } from "./attempt_gate.ts";
 import {
   assertNotLockedOut,
   type LockoutEntry,
@@ -44,21 +47,37 @@ export async function requireAdmin(deps: Deps, c: Context): Promise<void> {
 
 async function checkAdmin(deps: Deps, c: Context): Promise<void> {
   const address = clientAddress(c, deps.config.trustProxy);
+  const presented = bearerToken(c.req.header("authorization"));
+  const gate = attemptGate(deps);
+  const gateKey = `admin:${address}`;
+
+  // A wrong token is counted (and its answer decided) by recordAuthFailure
+  // alone, one at a time per address: nothing read before it decides.
+  if (presented !== undefined && !isAdminToken(deps.config, presented)) {
+    const release = await gate.acquire(gateKey);
+    let retryAfterMs: number;
+    try {
+      retryAfterMs = await recordAuthFailure(deps, "admin", address, {
+        action: "admin.login_failed",
+        actor: "anonymous",
+        address,
+      });
+    } finally {
+      release();
+    }
+    if (retryAfterMs > 0) throwLockedOut("admin", retryAfterMs);
+    throw unauthorized();
+  }
+
+  // The right token (or none) is judged after wrong ones that came before it.
+  const queued = gate.idle(gateKey);
+  if (queued) await queued;
   const lockout = await deps.kv.get<LockoutEntry>(keys.lockout("admin", address));
   assertNotLockedOut("admin", lockout.value, deps.now());
-
-  const presented = bearerToken(c.req.header("authorization"));
-  if (presented !== undefined && isAdminToken(deps.config, presented)) return;
-
   // A request without any token (the admin page before sign-in) is not a
-  // guess and does not count; a wrong token does.
-  if (presented !== undefined) {
-    const lockedNow = await recordAuthFailure(deps, "admin", address, {
-      action: "admin.login_failed",
-      actor: "anonymous",
-      address,
-    });
-    if (lockedNow) throwLockedOut("admin");
-  }
-  throw new KleisError(401, "unauthorized", "The admin token is missing or wrong.");
+  // guess and does not count.
+  if (presented === undefined) throw unauthorized();
 }
+
+const unauthorized = () =>
+  new KleisError(401, "unauthorized", "The admin token is missing or wrong.");

@@ -12,8 +12,13 @@
  * hash belongs to one key forever; the record decides whether it is still
  * valid), and what was last read of an address's lockout entry, re-read
  * with the record (one getMany) once LOCKOUT_RECHECK_MS has passed.
+ *
+ * A secret whose hash this instance has not seen on a key may be a guess:
+ * such requests from one address are judged one at a time (attempt_gate.ts),
+ * and a known secret from that address waits for those queued before it, so
+ * a parallel burst of guesses gets no more judged than the lockout allows.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import type { AppEnv } from "../app_env.ts";
 import type { Deps } from "../deps.ts";
 import { invalidApiKey, KleisError } from "../errors.ts";
@@ -23,6 +28,7 @@ import type { ApiKeyRecord } from "../model/keys.ts";
 import { hashKeySecret } from "../keys/secret.ts";
 import { hashMatchesKey, isKeyUsable } from "../keys/validity.ts";
 import { FreshKeyReads } from "./fresh_key_reads.ts";
+import { attemptGate } from "./attempt_gate.ts";
 import { runtimeSlot } from "../runtime.ts";
 import { acquireKeyLimits, type KeyLease } from "../keys/limits.ts";
 import { recordRefusal } from "../usage/record.ts";
@@ -71,12 +77,37 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
   const caches = deps.runtime.get(KEY_AUTH_CACHES);
   const { idByHash, lockouts } = caches;
   const freshReads = caches.freshReads ??= new FreshKeyReads(deps.kv);
+  const gate = attemptGate(deps);
 
   return async (c, next) => {
-    const { kv } = deps;
     const address = clientAddress(c, deps.config.trustProxy);
-    const lockoutKey = keys.lockout("key", address);
     const secret = presentedApiKey(c.req.raw.headers);
+    const hash = secret === undefined ? undefined : hashKeySecret(secret);
+    const gateKey = `key:${address}`;
+    if (hash === undefined || idByHash.has(hash)) {
+      const queued = gate.idle(gateKey);
+      if (queued) await queued;
+      return await authenticate(c, next, address, secret, hash, () => {});
+    }
+    const release = await gate.acquire(gateKey);
+    try {
+      return await authenticate(c, next, address, secret, hash, release);
+    } finally {
+      release();
+    }
+  };
+
+  /** `judged` is called once the secret is found valid (the gate is released before the route runs). */
+  async function authenticate(
+    c: Context<AppEnv>,
+    next: Next,
+    address: string,
+    secret: string | undefined,
+    hash: string | undefined,
+    judged: () => void,
+  ): Promise<Response | void> {
+    const { kv } = deps;
+    const lockoutKey = keys.lockout("key", address);
     const seen = lockouts.get(address);
     // Reading the lockout entry with the record costs a second lookup per
     // request (a measured third of the middleware's KV time); an address
@@ -85,11 +116,9 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
 
     let record: ApiKeyRecord | null = null;
     let lockout: LockoutEntry | null = fresh ? seen.entry : null;
-    let hash: string | undefined;
-    if (secret === undefined) {
+    if (hash === undefined) {
       if (!fresh) lockout = (await kv.get<LockoutEntry>(lockoutKey)).value;
     } else {
-      hash = hashKeySecret(secret);
       const cachedId = idByHash.get(hash);
       if (cachedId !== undefined && fresh) {
         record = await freshReads.read(cachedId);
@@ -143,9 +172,11 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
       // Only unknown secrets count as guesses; a revoked or expired key is
       // a configuration problem of a legitimate client, not a probe.
       lockouts.delete(address);
-      if (await recordAuthFailure(deps, "key", address)) throwLockedOut("key");
+      const retryAfterMs = await recordAuthFailure(deps, "key", address);
+      if (retryAfterMs > 0) throwLockedOut("key", retryAfterMs);
       throw invalidApiKey();
     }
+    judged();
     if (!isKeyUsable(record, now)) refused(invalidApiKey());
 
     c.set("apiKey", record);
@@ -165,7 +196,7 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
       throw error;
     }
     releaseWhenSent(c, lease);
-  };
+  }
 }
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {
