@@ -24,6 +24,7 @@ import {
   type StreamTiming,
 } from "./streaming.ts";
 import { UsageMeter } from "./usage_extract.ts";
+import { drainRest } from "../body_drain.ts";
 import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
 
 export interface AnswerInput {
@@ -96,17 +97,22 @@ async function collectAnswer(input: AnswerInput): Promise<Response> {
   const meter = new UsageMeter(input.shape);
   const framer = new SseFramer();
   let answer: { status: number; body: unknown } | undefined;
+  const chunks = readChunks(response.body, input.abort, input.timing.idleTimeoutMs);
   try {
-    outer: for await (
-      const chunk of readChunks(response.body, input.abort, input.timing.idleTimeoutMs)
-    ) {
-      for (const event of framer.push(chunk)) {
+    while (!answer) {
+      const next = await chunks.next();
+      if (next.done) break;
+      for (const event of framer.push(next.value)) {
         meter.observeEvent(event);
-        answer = call.collect!(event);
-        if (answer) break outer;
+        answer ??= call.collect!(event);
       }
     }
-    if (!answer) {
+    if (answer) {
+      // The final event came before the body's end: read the rest in the
+      // background (the client need not wait), so the backend sees its
+      // answer read to the end rather than a client that went away.
+      void drainRest(chunks, input.abort);
+    } else {
       for (const event of framer.flush()) {
         meter.observeEvent(event);
         answer ??= call.collect!(event);

@@ -43,6 +43,13 @@ import {
 } from "./streaming.ts";
 import { buildAnswer } from "./answer.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
+import {
+  DEFAULT_RETRY_POLICY,
+  isTransientStatus,
+  pause,
+  retryDelayMs,
+  type RetryPolicy,
+} from "./retry_policy.ts";
 import type { RequestTracker } from "./usage_tracker.ts";
 
 /** A backend that refuses a freshly refreshed token cools the account this long. */
@@ -66,16 +73,20 @@ export interface ProxyRequest {
 export interface ProxyEngineOptions {
   services?: Partial<ProxyServices>;
   timing?: Partial<StreamTiming>;
+  retry?: Partial<RetryPolicy>;
 }
 
 type AttemptResult =
   | { kind: "answer"; response: Response; ok: boolean }
   | { kind: "cooldown"; until: number }
+  /** Transient failures on every try: the backend's last error answer, not yet recorded. */
+  | { kind: "transient"; response: Response; accountId: string; status: number }
   | { kind: "unavailable" };
 
 export class ProxyEngine {
   readonly services: ProxyServices;
   readonly timing: StreamTiming;
+  readonly retry: RetryPolicy;
   readonly cooldowns: CooldownCache;
   readonly affinity: AffinityStore;
   readonly quota: QuotaRecorder;
@@ -85,6 +96,7 @@ export class ProxyEngine {
   constructor(private readonly deps: Deps, options: ProxyEngineOptions = {}) {
     this.services = { ...defaultProxyServices, ...options.services };
     this.timing = { ...DEFAULT_STREAM_TIMING, ...options.timing };
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.cooldowns = new CooldownCache(deps);
     this.affinity = new AffinityStore(deps);
     this.quota = new QuotaRecorder(deps);
@@ -126,6 +138,7 @@ export class ProxyEngine {
 
     const cooldowns = await this.cooldowns.all();
     let earliest: number | undefined;
+    let transient: Extract<AttemptResult, { kind: "transient" }> | undefined;
     for (const account of ordered) {
       const blocking = blockingCooldown(cooldowns, account.id, call.model, this.deps.now());
       if (blocking) {
@@ -142,6 +155,15 @@ export class ProxyEngine {
         return result.response;
       }
       if (result.kind === "cooldown") earliest = Math.min(earliest ?? Infinity, result.until);
+      if (result.kind === "transient") transient = result;
+    }
+    if (transient) {
+      // Every account that was tried failed transiently (or cooled down):
+      // the client gets the backend's own last answer.
+      tracker.accountId = transient.accountId;
+      tracker.firstByte();
+      tracker.finish(transient.status, "backend");
+      return transient.response;
     }
     if (earliest !== undefined) throw allCoolingDown(req.provider, earliest, this.deps.now());
     throw refreshFailed(req.provider);
@@ -182,8 +204,10 @@ export class ProxyEngine {
     }
 
     let refreshed = false;
+    let transientFailures = 0;
     while (true) {
       const { response, abort } = await this.#send(req, call, account, credentials, tracker);
+      tracker.attempt();
       if (response.status < 400) {
         tracker.accountId = account.id;
         const now = this.deps.now();
@@ -207,6 +231,34 @@ export class ProxyEngine {
       const text = await this.#readError(req, response, abort);
       const now = this.deps.now();
       const verdict = adapter.classify(response.status, response.headers, text, call.model, now);
+      if (verdict.action === "pass" && isTransientStatus(response.status)) {
+        transientFailures++;
+        const retrying = transientFailures < this.retry.triesPerAccount;
+        const delayMs = retrying ? retryDelayMs(this.retry, transientFailures) : 0;
+        this.deps.log.warn(
+          retrying
+            ? "Backend failed transiently; retrying on the same account."
+            : "Backend failed transiently; moving to the next account.",
+          {
+            requestId: req.requestId,
+            accountId: account.id,
+            provider: req.provider,
+            status: response.status,
+            try: transientFailures,
+            ...(retrying ? { delayMs } : {}),
+          },
+        );
+        if (retrying) {
+          if (!await pause(delayMs, req.signal)) throw clientClosed();
+          continue;
+        }
+        return {
+          kind: "transient",
+          accountId: account.id,
+          status: response.status,
+          response: this.#errorAnswer(req, adapter, account, response, text),
+        };
+      }
       if (verdict.action === "refresh" && !refreshed) {
         refreshed = true;
         try {
@@ -239,26 +291,37 @@ export class ProxyEngine {
       void this.quota.record(account.id, () => adapter.quota(response.headers, now));
       tracker.firstByte();
       tracker.finish(response.status, "backend");
-      // In the route's error shape, so the client's SDK shows the backend's message.
-      const native = nativeErrorText(
-        adapter.errorStyle(req.endpoint),
-        response.status,
-        text,
-        PROVIDER_NAMES[req.provider],
-      );
       return {
         kind: "answer",
         ok: false,
-        response: new Response(native ?? text, {
-          status: response.status,
-          headers: clientResponseHeaders(response.headers, {
-            account: account.id,
-            requestId: req.requestId,
-            ...(native === undefined ? {} : { contentType: "application/json" }),
-          }),
-        }),
+        response: this.#errorAnswer(req, adapter, account, response, text),
       };
     }
+  }
+
+  /** The backend's error answer as the client gets it. */
+  #errorAnswer(
+    req: ProxyRequest,
+    adapter: ProxyAdapter,
+    account: AccountRecord,
+    response: Response,
+    text: string,
+  ) {
+    // In the route's error shape, so the client's SDK shows the backend's message.
+    const native = nativeErrorText(
+      adapter.errorStyle(req.endpoint),
+      response.status,
+      text,
+      PROVIDER_NAMES[req.provider],
+    );
+    return new Response(native ?? text, {
+      status: response.status,
+      headers: clientResponseHeaders(response.headers, {
+        account: account.id,
+        requestId: req.requestId,
+        ...(native === undefined ? {} : { contentType: "application/json" }),
+      }),
+    });
   }
 
   async #send(

@@ -33,6 +33,7 @@ export class RequestTracker {
   accountId: string | null = null;
   model: string | null;
   #firstByteAt: number | undefined;
+  #attempts = 0;
   #finished = false;
   #onEnd: (() => void)[] = [];
 
@@ -50,6 +51,11 @@ export class RequestTracker {
   /** Runs when the request ends (limits release, for instance). */
   onEnd(callback: () => void): void {
     this.#onEnd.push(callback);
+  }
+
+  /** One call went to the backend (a retry, a failover or a retry after a refresh each count). */
+  attempt(): void {
+    this.#attempts++;
   }
 
   firstByte(): void {
@@ -74,6 +80,7 @@ export class RequestTracker {
         ? null
         : Math.max(0, Math.round(this.#firstByteAt - this.startedAt)),
       latencyMs: Math.max(0, Math.round(end - this.startedAt)),
+      attempts: this.#attempts,
       ...tokens,
     };
     try {

@@ -15,6 +15,7 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { randomId } from "../crypto.ts";
 import type { ModelsDevRegistry } from "./types.ts";
+import { discardBody } from "../body_drain.ts";
 import { runtimeSlot } from "../runtime.ts";
 
 export const CHUNK_BYTES = 60 * 1024;
@@ -104,7 +105,8 @@ export async function refreshModelsDev(
       signal: AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS),
     });
     if (!res.ok) {
-      await res.body?.cancel();
+      // Read to the end (bounded), so the connection can be reused.
+      await discardBody(res);
       throw new Error(`models.dev answered ${res.status}`);
     }
     const registry = validateRegistry(JSON.parse(await readBody(res)));

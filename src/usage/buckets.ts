@@ -23,6 +23,8 @@ export interface SummedCounters {
   status429: number;
   proxyErrors: number;
   backendErrors: number;
+  /** Backend calls beyond the first of each request (transient retries, failovers, refresh retries). */
+  retries: number;
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
@@ -57,6 +59,7 @@ export function emptyCounters(): BucketCounters {
     status429: 0,
     proxyErrors: 0,
     backendErrors: 0,
+    retries: 0,
     latencySumMs: 0,
     latencyMaxMs: 0,
     firstByteSumMs: 0,
@@ -104,6 +107,7 @@ export function eventCounters(event: UsageEvent): BucketCounters {
   if (event.status === 429) c.status429 = 1;
   if (event.failure === "proxy") c.proxyErrors = 1;
   if (event.failure === "backend") c.backendErrors = 1;
+  c.retries = Math.max(0, nonNegative(event.attempts ?? 1) - 1);
   c.latencySumMs = latency;
   c.latencyMaxMs = latency;
   if (typeof event.firstByteMs === "number" && Number.isFinite(event.firstByteMs)) {

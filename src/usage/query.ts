@@ -82,6 +82,7 @@ export function publicCounters(c: BucketCounters): UsageCounters {
     status429: c.status429,
     proxyErrors: c.proxyErrors,
     backendErrors: c.backendErrors,
+    retries: c.retries,
     avgLatencyMs: c.requests > 0 ? Math.round(c.latencySumMs / c.requests) : 0,
     maxLatencyMs: c.latencyMaxMs,
     avgFirstByteMs: c.firstByteCount > 0 ? Math.round(c.firstByteSumMs / c.firstByteCount) : 0,

@@ -19,6 +19,12 @@ export interface UsageEvent {
   failure: FailureSource;
   firstByteMs: number | null;
   latencyMs: number;
+  /**
+   * Calls made to the backend for this request: 1 normally, more after a
+   * transient-failure retry, a failover or a token refresh; 0 when Kleis
+   * answered itself. Absent in events recorded before it existed.
+   */
+  attempts?: number;
   /** Input tokens neither read from nor written to the prompt cache. */
   inputTokens: number;
   outputTokens: number;

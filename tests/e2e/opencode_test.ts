@@ -104,6 +104,39 @@ Deno.test({
         assert.ok(paths.includes(path), `OpenCode's request reached ${path}: ${paths}`);
       });
     }
+
+    await t.step("the key stored in OpenCode's auth.json instead of KLEIS_API_KEY", async () => {
+      const reply = "Kleis key read from auth.json.";
+      fakes.chatgpt.setReply(reply);
+      await using sandbox = await opencodeSandbox({ OPENCODE_MODELS_URL: discoveryUrl });
+      // What `opencode auth login` (provider "kleis", "Other") and the SDK's
+      // client.auth.set({ path: { id: "kleis" }, body: { type: "api", key } })
+      // write: one entry per provider id, in OpenCode's data directory.
+      const authFile = `${sandbox.env.XDG_DATA_HOME}/opencode/auth.json`;
+      await Deno.mkdir(`${sandbox.env.XDG_DATA_HOME}/opencode`, { recursive: true });
+      await Deno.writeTextFile(authFile, JSON.stringify({ kleis: { type: "api", key: secret } }), {
+        mode: 0o600,
+      });
+      assert.equal(sandbox.env.KLEIS_API_KEY, undefined);
+      const list = await runOpencode(sandbox, ["auth", "list"]);
+      assert.match(list.stdout, /kleis/i, list.stdout + list.stderr);
+      await runOpencode(sandbox, ["models", "--refresh"]);
+      const run = await runOpencode(sandbox, [
+        "run",
+        "hello",
+        "--model",
+        "kleis/gpt-5.5",
+        "--title",
+        "x",
+        "--format",
+        "json",
+      ]);
+      assert.equal(
+        replyText(run.stdout),
+        reply,
+        `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-2000)}`,
+      );
+    });
   } catch (error) {
     console.error(kleis.output().slice(-4000));
     throw error;

@@ -1,6 +1,12 @@
 /** Fake of `https://api.anthropic.com` as a Claude subscription (OAuth) token sees it. */
 import { estimateTokens, ProxyBackendFake } from "./backend.ts";
-import { anthropicError, messageEvents, messageJson, messagesReply } from "./messages_reply.ts";
+import {
+  anthropicError,
+  messageEvents,
+  messageJson,
+  messagesReply,
+  THINKING_SIGNATURE,
+} from "./messages_reply.ts";
 import { bearer, jsonObject, type RecordedRequest } from "./server.ts";
 import type { ClaudeIdentity, FakeWorld } from "./world.ts";
 
@@ -45,6 +51,8 @@ export class FakeAnthropic extends ProxyBackendFake {
     sevenDayUtilization: 0.4,
     status: "allowed",
   };
+  /** Text of a thinking block in replies to requests that enable thinking; unset: none. */
+  thinking: string | undefined;
   /** Answer of `/api/oauth/usage`; unset → derived from `rateLimit`. */
   usageReport: UsageReport | undefined;
 
@@ -180,10 +188,33 @@ export class FakeAnthropic extends ProxyBackendFake {
     if (req.path === "/v1/messages/count_tokens") {
       return this.json({ input_tokens: this.usage.input_tokens ?? estimateTokens(req.bodyText) });
     }
-    const reply = messagesReply(body, req.bodyText, this.reply, this.usage);
+    const unsigned = unsignedThinking(body);
+    if (unsigned) return anthropicError("invalid_request_error", unsigned, 400);
+    const reply = messagesReply(body, req.bodyText, this.reply, this.usage, {
+      toolCall: this.toolCall,
+      thinking: this.thinking,
+    });
     if (body["stream"] === true) return this.sse(messageEvents(reply));
     return this.json(messageJson(reply));
   }
+}
+
+/**
+ * A thinking block sent back in the history must carry the signature it
+ * came with, as the real API insists; the error message for the first
+ * that does not, else undefined.
+ */
+function unsignedThinking(body: Record<string, unknown>): string | undefined {
+  const messages = Array.isArray(body["messages"]) ? body["messages"] : [];
+  for (const [i, m] of messages.entries()) {
+    const content = Array.isArray(m?.content) ? m.content : [];
+    for (const [j, block] of content.entries()) {
+      if (block?.type === "thinking" && block.signature !== THINKING_SIGNATURE) {
+        return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Every tool name Anthropic sees: tools[].name, tool_choice.name, tool_use blocks. */

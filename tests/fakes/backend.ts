@@ -23,6 +23,12 @@ export interface FailSpec {
 
 export type FailPredicate = (req: RecordedRequest) => FailSpec | Response | undefined;
 
+/** A tool call a fake makes: the tool's name as the backend sees it, and its arguments. */
+export interface ToolCall {
+  name: string;
+  input: Record<string, unknown>;
+}
+
 /** Token usage a fake reports; unset fields are estimated from the request. */
 export interface UsageOverride {
   input_tokens?: number;
@@ -55,6 +61,8 @@ export abstract class ProxyBackendFake extends FakeServer {
   /** Text of the assistant's answer. */
   reply = "";
   usage: UsageOverride = {};
+  /** The tool a reply calls when asked to "use tool" (else the request's first tool). */
+  toolCall: ToolCall | undefined;
   /** Paths that the shared controls apply to (the model endpoints). */
   protected abstract readonly proxiedPaths: readonly string[];
   #fails: FailSpec[] = [];
@@ -62,6 +70,7 @@ export abstract class ProxyBackendFake extends FakeServer {
   #stallNext: number[] = [];
   #stallMid: number | undefined;
   #resetMid = false;
+  #lingerMs = 0;
   #cancelWaiters: (() => void)[] = [];
 
   setReply(text: string): void {
@@ -71,6 +80,11 @@ export abstract class ProxyBackendFake extends FakeServer {
   setChunking(chunking: Chunking, seed = this.seed): void {
     this.chunking = chunking;
     this.seed = seed;
+  }
+
+  /** Replies that call a tool call `call.name` (the name the backend sees) with `call.input`. */
+  setToolCall(call: ToolCall | undefined): void {
+    this.toolCall = call;
   }
 
   setUsage(usage: UsageOverride): void {
@@ -98,6 +112,28 @@ export abstract class ProxyBackendFake extends FakeServer {
   /** The next stream sends half its chunks, then goes silent for `ms`, then finishes. */
   stallMidStream(ms: number): void {
     this.#stallMid = ms;
+  }
+
+  /**
+   * Streams wait `ms` after their last event before they end, as a backend
+   * still finishing its request does: a client that stops reading at the
+   * final event then cancels the stream (bodyEnd "cancelled"). Persistent.
+   */
+  setLinger(ms: number): void {
+    this.#lingerMs = ms;
+  }
+
+  /** Resolves once every answer to a model request has ended (see RecordedRequest.bodyEnd). */
+  async waitForBodyEnds(timeoutMs = 5_000): Promise<RecordedRequest[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const proxied = this.requests.filter((r) => this.proxiedPaths.includes(r.path));
+      if (proxied.every((r) => r.bodyEnd !== undefined)) return proxied;
+      if (Date.now() > deadline) {
+        throw new Error(`Answers still open after ${timeoutMs} ms.`);
+      }
+      await sleep(10);
+    }
   }
 
   /** The next stream sends half its chunks, then the connection is aborted. */
@@ -161,7 +197,8 @@ export abstract class ProxyBackendFake extends FakeServer {
       for (const [k, v] of Object.entries(this.commonHeaders(req))) {
         if (!headers.has(k)) headers.append(k, v);
       }
-      return new Response(res.body, { status: res.status, headers });
+      const body = watchedBody(res.body, (end) => req.bodyEnd = end);
+      return new Response(body, { status: res.status, headers });
     };
     return this.listen(handler);
   }
@@ -201,6 +238,7 @@ export abstract class ProxyBackendFake extends FakeServer {
     const body = chunkedBody(chunkEvents(events, this.chunking, this.seed), {
       ...(this.#stallMid === undefined ? {} : { stallMidStreamMs: this.#stallMid }),
       resetMidStream: this.#resetMid,
+      lingerMs: this.#lingerMs,
       onCancel: () => this.noteCancel(),
       closers: this.closers,
     });
@@ -215,6 +253,46 @@ export abstract class ProxyBackendFake extends FakeServer {
   protected json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
     return json(body, status, headers);
   }
+}
+
+/** Passes a body on chunk by chunk and reports how it ended. */
+function watchedBody(
+  body: ReadableStream<Uint8Array> | null,
+  onEnd: (end: "completed" | "cancelled" | "errored") => void,
+): ReadableStream<Uint8Array> | null {
+  if (!body) {
+    onEnd("completed");
+    return null;
+  }
+  const reader = body.getReader();
+  // The first outcome stands: a cancel also ends the pending read as "done".
+  let ended = false;
+  const end = (outcome: "completed" | "cancelled" | "errored") => {
+    if (!ended) onEnd(outcome);
+    ended = true;
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        end("errored");
+        controller.error(error);
+        return;
+      }
+      if (result.done) {
+        end("completed");
+        controller.close();
+      } else {
+        controller.enqueue(result.value);
+      }
+    },
+    async cancel(reason) {
+      end("cancelled");
+      await reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** A rough token estimate: 4 characters a token. */

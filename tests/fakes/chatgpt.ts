@@ -145,7 +145,14 @@ export class FakeChatgpt extends ProxyBackendFake {
       );
     }
     if (!Array.isArray(body["input"])) return detail("Input must be a list");
-    const reply = responsesReply(body, req.bodyText, this.reply, this.usage, this.world.now());
+    const reply = responsesReply(
+      body,
+      req.bodyText,
+      this.reply,
+      this.usage,
+      this.world.now(),
+      this.toolCall,
+    );
     return this.sse(responsesEvents(reply, this.eventLines), {}, this.omitContentType);
   }
 }

@@ -1,5 +1,11 @@
 /** Anthropic Messages answers (JSON and stream), shared by the anthropic and copilot fakes. */
-import { deltas, estimateTokens, sampleArguments, type UsageOverride } from "./backend.ts";
+import {
+  deltas,
+  estimateTokens,
+  sampleArguments,
+  type ToolCall,
+  type UsageOverride,
+} from "./backend.ts";
 import { type SseEvent, sseEvent } from "./sse.ts";
 import { randomId } from "./world.ts";
 
@@ -7,6 +13,8 @@ export interface MessagesReply {
   model: string;
   text: string;
   tool?: { name: string; input: Record<string, unknown> };
+  /** A thinking block before the text (the request enabled thinking and the fake has some). */
+  thinking?: { text: string; signature: string };
   usage: {
     input_tokens: number;
     output_tokens: number;
@@ -41,9 +49,11 @@ export function messagesReply(
   bodyText: string,
   text: string,
   usage: UsageOverride,
+  options: { toolCall?: ToolCall | undefined; thinking?: string | undefined } = {},
 ): MessagesReply {
   const tools = Array.isArray(body["tools"]) ? body["tools"] as Record<string, unknown>[] : [];
-  const first = tools[0];
+  const chosen = options.toolCall && tools.find((t) => t["name"] === options.toolCall!.name);
+  const first = chosen ?? tools[0];
   const wants = /use tool/i.test(lastUserText(body["messages"]));
   const reply: MessagesReply = {
     model: String(body["model"]),
@@ -56,13 +66,30 @@ export function messagesReply(
     },
   };
   if (wants && first && typeof first["name"] === "string") {
-    reply.tool = { name: first["name"], input: sampleArguments(first["input_schema"]) };
+    reply.tool = {
+      name: first["name"],
+      input: chosen ? options.toolCall!.input : sampleArguments(first["input_schema"]),
+    };
+  }
+  const thinking = (body["thinking"] as { type?: unknown } | undefined)?.type;
+  if (options.thinking !== undefined && (thinking === "enabled" || thinking === "adaptive")) {
+    reply.thinking = { text: options.thinking, signature: THINKING_SIGNATURE };
   }
   return reply;
 }
 
+/** The signature the fake gives its thinking blocks (the real one is opaque too). */
+export const THINKING_SIGNATURE = "fake-thinking-signature";
+
 export function messageJson(r: MessagesReply): Record<string, unknown> {
   const content: unknown[] = [{ type: "text", text: r.text }];
+  if (r.thinking) {
+    content.unshift({
+      type: "thinking",
+      thinking: r.thinking.text,
+      signature: r.thinking.signature,
+    });
+  }
   if (r.tool) {
     content.push({
       type: "tool_use",
@@ -98,18 +125,42 @@ export function messageEvents(r: MessagesReply): SseEvent[] {
         usage: { ...r.usage, output_tokens: 1 },
       },
     }),
-    ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
     ev("ping", {}),
   ];
+  // Blocks are numbered in order: thinking (if any), text, tool use (if any).
+  let index = 0;
+  if (r.thinking) {
+    events.push(
+      ev("content_block_start", {
+        index,
+        content_block: { type: "thinking", thinking: "", signature: "" },
+      }),
+      ev("content_block_delta", {
+        index,
+        delta: { type: "thinking_delta", thinking: r.thinking.text },
+      }),
+      ev("content_block_delta", {
+        index,
+        delta: { type: "signature_delta", signature: r.thinking.signature },
+      }),
+      ev("content_block_stop", { index }),
+    );
+    index++;
+  }
+  const textIndex = index++;
+  events.push(
+    ev("content_block_start", { index: textIndex, content_block: { type: "text", text: "" } }),
+  );
   for (const piece of deltas(r.text)) {
     events.push(
-      ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: piece } }),
+      ev("content_block_delta", { index: textIndex, delta: { type: "text_delta", text: piece } }),
     );
   }
-  events.push(ev("content_block_stop", { index: 0 }));
+  events.push(ev("content_block_stop", { index: textIndex }));
   if (r.tool) {
+    const toolIndex = index++;
     events.push(ev("content_block_start", {
-      index: 1,
+      index: toolIndex,
       content_block: {
         type: "tool_use",
         id: `toolu_${randomId(12)}`,
@@ -121,11 +172,11 @@ export function messageEvents(r: MessagesReply): SseEvent[] {
     const cut = Math.ceil(args.length / 3);
     for (let at = 0; at < args.length; at += cut) {
       events.push(ev("content_block_delta", {
-        index: 1,
+        index: toolIndex,
         delta: { type: "input_json_delta", partial_json: args.slice(at, at + cut) },
       }));
     }
-    events.push(ev("content_block_stop", { index: 1 }));
+    events.push(ev("content_block_stop", { index: toolIndex }));
   }
   events.push(
     ev("message_delta", {

@@ -1,5 +1,11 @@
 /** OpenAI Responses answers (final object and stream), shared by the chatgpt and copilot fakes. */
-import { deltas, estimateTokens, sampleArguments, type UsageOverride } from "./backend.ts";
+import {
+  deltas,
+  estimateTokens,
+  sampleArguments,
+  type ToolCall,
+  type UsageOverride,
+} from "./backend.ts";
 import { type SseEvent, sseEvent } from "./sse.ts";
 import { randomId } from "./world.ts";
 
@@ -35,10 +41,29 @@ export function lastUserInput(input: unknown): string {
   return "";
 }
 
-/** First tool of a Responses request (flat `{type:"function", name}` or Chat-style `function.name`). */
-function firstTool(body: Record<string, unknown>): { name: string; schema: unknown } | undefined {
+/** True when a tool's output came after the last user message (the tool call was answered). */
+function toolAnswered(input: unknown): boolean {
+  if (!Array.isArray(input)) return false;
+  for (let i = input.length - 1; i >= 0; i--) {
+    const item = input[i] as { role?: unknown; type?: unknown } | undefined;
+    if (item?.role === "user") return false;
+    if (item?.type === "function_call_output" || item?.type === "custom_tool_call_output") {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The tool a reply calls: `preferred` when the request offers it, else the
+ * first (flat `{type:"function", name}` or Chat-style `function.name`).
+ */
+function firstTool(
+  body: Record<string, unknown>,
+  preferred?: string,
+): { name: string; schema: unknown } | undefined {
   const tools = Array.isArray(body["tools"]) ? body["tools"] : [];
-  const t = tools[0] as {
+  const t = (tools.find((t) => preferred !== undefined && t?.name === preferred) ?? tools[0]) as {
     name?: unknown;
     parameters?: unknown;
     function?: { name?: unknown; parameters?: unknown };
@@ -55,8 +80,10 @@ export function responsesReply(
   text: string,
   usage: UsageOverride,
   nowMs: number,
+  toolCall?: ToolCall,
 ): ResponsesReply {
-  const tool = /use tool/i.test(lastUserInput(body["input"])) ? firstTool(body) : undefined;
+  const wants = /use tool/i.test(lastUserInput(body["input"])) && !toolAnswered(body["input"]);
+  const tool = wants ? firstTool(body, toolCall?.name) : undefined;
   const input = usage.input_tokens ?? estimateTokens(bodyText);
   const output = usage.output_tokens ?? deltas(text).length + (tool ? 10 : 0);
   const reply: ResponsesReply = {
@@ -75,7 +102,9 @@ export function responsesReply(
   if (tool) {
     reply.tool = {
       name: tool.name,
-      arguments: JSON.stringify(sampleArguments(tool.schema)),
+      arguments: JSON.stringify(
+        toolCall?.name === tool.name ? toolCall.input : sampleArguments(tool.schema),
+      ),
       callId: `call_${randomId(10)}`,
     };
   }

@@ -9,6 +9,13 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   bodyText: string;
   json?: unknown;
+  /**
+   * How the fake's answer body ended, where the fake watches it (the
+   * backends behind the proxy): read to its end by the client, or cancelled
+   * (the client stopped reading), or broken off by the fake itself. Unset
+   * while it is still being read.
+   */
+  bodyEnd?: "completed" | "cancelled" | "errored";
 }
 
 /**

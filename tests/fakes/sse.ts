@@ -104,6 +104,8 @@ export interface StreamOptions {
   stallMidStreamMs?: number;
   /** After half of the chunks, abort the connection. */
   resetMidStream?: boolean;
+  /** After the last chunk, wait this long (or until cancelled / closed) before ending. */
+  lingerMs?: number;
   /** Called once when the client goes away before the stream finished. */
   onCancel?: () => void;
   /** Set of closers of the owning server: an open stream is ended when the server closes. */
@@ -135,6 +137,17 @@ export function chunkedBody(
     opts.closers?.delete(onClose);
   };
   opts.closers?.add(onClose);
+  /** Silence for `ms`, cut short by a cancel or the server closing. */
+  const silence = async (ms: number) => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = undefined;
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controllerRef = controller;
@@ -144,15 +157,7 @@ export function chunkedBody(
       await macrotask();
       if (finished) return;
       if (index === half && stallMs !== undefined) {
-        const ms = stallMs;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await silence(stallMs);
         stallMs = undefined;
         if (finished) return;
       }
@@ -162,6 +167,10 @@ export function chunkedBody(
         return;
       }
       const chunk = chunks[index++];
+      if (chunk === undefined && opts.lingerMs) {
+        await silence(opts.lingerMs);
+        if (finished) return;
+      }
       if (chunk === undefined) {
         finish();
         controller.close();

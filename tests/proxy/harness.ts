@@ -25,7 +25,12 @@ export interface Harness {
   deps: TestDeps;
   usage: UsageEvent[];
   key: ApiKeyRecord;
-  request(path: string, body: unknown, headers?: HeadersInit): Promise<Response>;
+  request(
+    path: string,
+    body: unknown,
+    headers?: HeadersInit,
+    signal?: AbortSignal,
+  ): Promise<Response>;
   codexAccount(label: string, opts?: { priority?: number }): Promise<TestAccount>;
   claudeAccount(label: string): Promise<TestAccount>;
   copilotAccount(label: string): Promise<TestAccount>;
@@ -117,9 +122,10 @@ export async function startHarness(
     set key(k: ApiKeyRecord) {
       key = k;
     },
-    request: (path, body, headers = {}) =>
+    request: (path, body, headers = {}, signal) =>
       Promise.resolve(app.request(path, {
         method: "POST",
+        ...(signal ? { signal } : {}),
         headers: {
           "content-type": "application/json",
           ...Object.fromEntries(new Headers(headers)),

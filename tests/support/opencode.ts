@@ -6,19 +6,15 @@
  * (OpenCode keeps one per models URL for 5 minutes) leaks between runs.
  */
 
+import { type CliResult, cliVersion, runCli } from "./agent_cli.ts";
+
 export const OPENCODE_VERSION = "1.18.33";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 export const OPENCODE_BIN = `${ROOT}.tools/opencode/node_modules/.bin/opencode`;
 
 export async function opencodeInstalled(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(OPENCODE_BIN, { args: ["--version"], stdout: "piped" })
-      .output();
-    return out.success && new TextDecoder().decode(out.stdout).trim() === OPENCODE_VERSION;
-  } catch {
-    return false;
-  }
+  return (await cliVersion(OPENCODE_BIN)) === OPENCODE_VERSION;
 }
 
 export interface OpencodeSandbox {
@@ -76,49 +72,19 @@ export async function opencodeSandbox(env: Record<string, string>): Promise<Open
   };
 }
 
-export interface OpencodeResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type OpencodeResult = CliResult;
 
 /**
  * Runs `opencode <args>` in the sandbox with only its environment; killed after
  * `timeoutMs`. A run takes seconds on a quiet machine; the generous limit is
  * for a machine loaded far past its cores (seen: 60 s was not enough at load 30).
  */
-export async function runOpencode(
+export function runOpencode(
   sandbox: OpencodeSandbox,
   args: string[],
   timeoutMs = 150_000,
 ): Promise<OpencodeResult> {
-  const child = new Deno.Command(OPENCODE_BIN, {
-    args,
-    cwd: sandbox.cwd,
-    env: sandbox.env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-  }, timeoutMs);
-  try {
-    const out = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+  return runCli(OPENCODE_BIN, args, { cwd: sandbox.cwd, env: sandbox.env, timeoutMs });
 }
 
 /** The `--format json` event lines of a run (other lines are ignored). */

@@ -58,6 +58,7 @@ export function syntheticEvents(
       status,
       failure,
       firstByteMs: i % 4 === 0 ? null : 10 + (i % 50),
+      attempts: i % 5 === 0 ? 2 + (i % 3) : 1,
       latencyMs: 100 + (i % 997),
       inputTokens: 10 + (i % 13),
       outputTokens: 5 + (i % 29),
@@ -79,6 +80,7 @@ export function expectedCounters(events: UsageEvent[]): UsageCounters {
     status429: 0,
     proxyErrors: 0,
     backendErrors: 0,
+    retries: 0,
     inputTokens: 0,
     outputTokens: 0,
     cacheReadTokens: 0,
@@ -93,6 +95,7 @@ export function expectedCounters(events: UsageEvent[]): UsageCounters {
     if (e.status === 429) t.status429++;
     if (e.failure === "proxy") t.proxyErrors++;
     if (e.failure === "backend") t.backendErrors++;
+    if (e.attempts !== undefined && e.attempts > 1) t.retries += e.attempts - 1;
     t.inputTokens += e.inputTokens;
     t.outputTokens += e.outputTokens;
     t.cacheReadTokens += e.cacheReadTokens;

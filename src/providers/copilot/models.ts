@@ -7,6 +7,7 @@
 import type { Deps } from "../../deps.ts";
 import type { UpstreamCredentials } from "../../model/accounts.ts";
 import { EXCHANGE_HEADERS } from "./constants.ts";
+import { discardBody } from "../../body_drain.ts";
 
 /** The fields Kleis keeps of one `/models` item. */
 export interface CopilotLiveModel {
@@ -108,7 +109,8 @@ export async function requestCopilotModels(
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!res.ok) {
-    await res.body?.cancel();
+    // Read to the end (bounded), so the connection can be reused.
+    await discardBody(res);
     throw new Error(`Copilot answered ${res.status} to the model list request`);
   }
   return parseCopilotModels(await res.json());
