@@ -13,6 +13,7 @@ import { createApp } from "./src/app.ts";
 import { startBackgroundWork } from "./src/jobs/background.ts";
 import { flushUsage } from "./src/usage/record.ts";
 import { openKv } from "./src/kv/open.ts";
+import { RestoreError, restoreOnStart } from "./src/backup/restore_on_start.ts";
 
 const env = Deno.env.toObject();
 const onDeploy = Boolean(env.DENO_DEPLOYMENT_ID);
@@ -40,6 +41,16 @@ const kv = await openKv(config.kvPath);
 const deps = await createDeps(kv, config);
 const app = createApp(deps);
 startBackgroundWork(deps);
+
+// After the cron registrations (they must come first on Deno Deploy), before serving:
+// with KLEIS_RESTORE_FROM and an empty store, the first request already sees the accounts.
+try {
+  await restoreOnStart(deps);
+} catch (error) {
+  if (!(error instanceof RestoreError)) throw error;
+  console.error(`Kleis cannot start: KLEIS_RESTORE_FROM: ${error.message}`);
+  Deno.exit(1);
+}
 
 // A graceful stop writes the usage events still buffered before exiting
 // (Deno Deploy stops an instance with SIGINT and allows it 5 seconds).

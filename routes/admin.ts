@@ -11,6 +11,7 @@ import { adminAuditRoutes } from "./admin_audit.ts";
 import { adminAccountsRoutes } from "./admin_accounts.ts";
 import { adminUsageRoutes } from "./admin_usage.ts";
 import { adminBackupRoutes } from "./admin_backup.ts";
+import { adminBackupsRoutes } from "./admin_backups.ts";
 import { adminStatusRoutes } from "./admin_status.ts";
 
 /** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
@@ -35,5 +36,6 @@ export function adminApiRoutes(deps: Deps) {
   app.route("/", adminAccountsRoutes(deps));
   app.route("/", adminUsageRoutes(deps));
   app.route("/", adminBackupRoutes(deps));
+  app.route("/", adminBackupsRoutes(deps));
   return app;
 }

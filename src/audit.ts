@@ -24,7 +24,8 @@ export type AuditAction =
   | "account.refresh_failed"
   | "account.needs_login"
   | "backup.exported"
-  | "backup.restored";
+  | "backup.restored"
+  | "backup.failed";
 
 export interface AuditEntry {
   id: string;

@@ -40,6 +40,8 @@ export interface Config {
   readonly upstream: Readonly<UpstreamOrigins>;
   /** True on Deno Deploy (DENO_DEPLOYMENT_ID set). */
   readonly onDeploy: boolean;
+  /** Scheduled off-site backups and restore on start (KLEIS_BACKUP_*, KLEIS_RESTORE_FROM). */
+  readonly backup: Readonly<BackupConfig>;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -210,6 +212,150 @@ export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
     ),
     upstream: Object.freeze(upstream),
     onDeploy,
+    backup: parseBackupConfig(env, onDeploy),
   };
   return Object.freeze(config);
+}
+
+// --- Backups (src/backup) -------------------------------------------------
+
+/** Where sealed backups go (KLEIS_BACKUP_TARGET) or come from (KLEIS_RESTORE_FROM). */
+export type BackupTargetSpec =
+  | { readonly kind: "dir"; readonly path: string }
+  | {
+    readonly kind: "s3";
+    /** Origin of the S3 API; objects are addressed path-style (origin/bucket/key). */
+    readonly endpoint: string;
+    readonly bucket: string;
+    /** Key prefix inside the bucket ("" or ending in "/"). */
+    readonly prefix: string;
+    readonly region: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  }
+  | {
+    readonly kind: "git";
+    /** Any remote git accepts (ssh, https, a path); never with credentials in it. */
+    readonly remote: string;
+    readonly branch: string;
+    /** For https remotes: sent as HTTP Basic (user:token) in a header, never in the URL. */
+    readonly token: string | undefined;
+    readonly tokenUser: string;
+    /** For ssh remotes: the private key file to use. */
+    readonly sshKeyFile: string | undefined;
+  };
+
+export interface BackupConfig {
+  readonly target: BackupTargetSpec | undefined;
+  readonly restoreFrom: BackupTargetSpec | undefined;
+  /** How many backups the target keeps (older ones are removed after each write). */
+  readonly keep: number;
+  readonly schedule: string;
+}
+
+/** Hourly, off the full hour: a backup is at most an hour older than the last refresh. */
+export const DEFAULT_BACKUP_SCHEDULE = "41 * * * *";
+export const DEFAULT_BACKUP_KEEP = 48;
+
+/**
+ * Parses a target: `dir:<path>`, `s3://<bucket>[/<prefix>]` or `git:<remote>`.
+ * Messages never repeat the value: a careless one may hold a credential.
+ */
+function parseBackupTarget(
+  name: string,
+  raw: string,
+  env: Env,
+  onDeploy: boolean,
+): BackupTargetSpec {
+  const colon = raw.indexOf(":");
+  const scheme = colon > 0 ? raw.slice(0, colon) : "";
+  if (scheme === "dir") {
+    const path = raw.slice(4).trim();
+    if (!path) throw new ConfigError(name, "dir: needs a directory path (dir:./backups).");
+    if (onDeploy) throw new ConfigError(name, "Deno Deploy has no writable disk; use s3://.");
+    return Object.freeze({ kind: "dir", path });
+  }
+  if (scheme === "s3") {
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^?#]*)?$/.exec(raw);
+    if (!match) throw new ConfigError(name, "must look like s3://bucket or s3://bucket/prefix.");
+    const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+    const region = value(env, "KLEIS_BACKUP_S3_REGION") ?? "us-east-1";
+    if (!/^[a-z0-9-]{1,40}$/.test(region)) {
+      throw new ConfigError("KLEIS_BACKUP_S3_REGION", "is not a region name (e.g. eu-central-1).");
+    }
+    const endpointRaw = value(env, "KLEIS_BACKUP_S3_ENDPOINT");
+    const accessKeyId = value(env, "KLEIS_BACKUP_S3_ACCESS_KEY_ID");
+    const secretAccessKey = value(env, "KLEIS_BACKUP_S3_SECRET_ACCESS_KEY");
+    if (!accessKeyId) {
+      throw new ConfigError("KLEIS_BACKUP_S3_ACCESS_KEY_ID", `is required for ${name}=s3://...`);
+    }
+    if (!secretAccessKey) {
+      throw new ConfigError(
+        "KLEIS_BACKUP_S3_SECRET_ACCESS_KEY",
+        `is required for ${name}=s3://...`,
+      );
+    }
+    return Object.freeze({
+      kind: "s3",
+      endpoint: endpointRaw === undefined
+        ? `https://s3.${region}.amazonaws.com`
+        : parseOrigin("KLEIS_BACKUP_S3_ENDPOINT", endpointRaw),
+      bucket: match[1]!,
+      prefix: prefix ? `${prefix}/` : "",
+      region,
+      accessKeyId,
+      secretAccessKey,
+    });
+  }
+  if (scheme === "git") {
+    const remote = raw.slice(4).trim();
+    if (!remote) throw new ConfigError(name, "git: needs a remote (git:git@host:owner/repo.git).");
+    if (onDeploy) {
+      throw new ConfigError(name, "Deno Deploy cannot run the git program; use s3://.");
+    }
+    // https://user:secret@host/ or https://token@host/ would put the secret in git's config,
+    // its messages and the admin API. (ssh://git@host/ names a user, no secret.)
+    if (/^[a-z+]+:\/\/[^/@]*:[^/@]*@/i.test(remote) || /^https?:\/\/[^/@]*@/i.test(remote)) {
+      throw new ConfigError(
+        name,
+        "must not hold credentials in the URL; put the token in KLEIS_BACKUP_GIT_TOKEN.",
+      );
+    }
+    const branch = value(env, "KLEIS_BACKUP_GIT_BRANCH") ?? "main";
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(branch) || branch.includes("..")) {
+      throw new ConfigError("KLEIS_BACKUP_GIT_BRANCH", `"${branch}" is not a branch name.`);
+    }
+    return Object.freeze({
+      kind: "git",
+      remote,
+      branch,
+      token: value(env, "KLEIS_BACKUP_GIT_TOKEN"),
+      tokenUser: value(env, "KLEIS_BACKUP_GIT_USER") ?? "x-access-token",
+      sshKeyFile: value(env, "KLEIS_BACKUP_GIT_SSH_KEY"),
+    });
+  }
+  throw new ConfigError(name, "must start with dir:, s3:// or git: (see README, Backups).");
+}
+
+function parseBackupConfig(env: Env, onDeploy: boolean): BackupConfig {
+  const targetRaw = value(env, "KLEIS_BACKUP_TARGET");
+  const restoreRaw = value(env, "KLEIS_RESTORE_FROM");
+  return Object.freeze({
+    target: targetRaw === undefined
+      ? undefined
+      : parseBackupTarget("KLEIS_BACKUP_TARGET", targetRaw, env, onDeploy),
+    restoreFrom: restoreRaw === undefined
+      ? undefined
+      : parseBackupTarget("KLEIS_RESTORE_FROM", restoreRaw, env, onDeploy),
+    keep: parseInteger(
+      "KLEIS_BACKUP_KEEP",
+      value(env, "KLEIS_BACKUP_KEEP") ?? String(DEFAULT_BACKUP_KEEP),
+      1,
+      10_000,
+    ),
+    schedule: parseCron(
+      "KLEIS_BACKUP_SCHEDULE",
+      value(env, "KLEIS_BACKUP_SCHEDULE") ?? DEFAULT_BACKUP_SCHEDULE,
+    ),
+  });
 }

@@ -40,6 +40,17 @@ export interface BackupFile {
 }
 
 export async function exportBackup(deps: Deps, actor = "admin"): Promise<BackupFile> {
+  const file = await buildBackupFile(deps);
+  await appendAudit(deps, {
+    action: "backup.exported",
+    actor,
+    details: { accounts: file.accounts, apiKeys: file.apiKeys },
+  });
+  return file;
+}
+
+/** The sealed backup of the current state (no audit: scheduled backups record their own outcome). */
+export async function buildBackupFile(deps: Deps): Promise<BackupFile> {
   const accounts: BackupPayload["accounts"] = [];
   for (const record of await listAccounts(deps.kv)) {
     const tokens = (await deps.kv.get<TokenEnvelope>(keys.accountTokens(record.id))).value;
@@ -64,11 +75,6 @@ export async function exportBackup(deps: Deps, actor = "admin"): Promise<BackupF
     apiKeys: apiKeys.length,
     sealed: await seal(deps.sealingKey, payload, CONTEXT, deps.random),
   };
-  await appendAudit(deps, {
-    action: "backup.exported",
-    actor,
-    details: { accounts: accounts.length, apiKeys: apiKeys.length },
-  });
   return file;
 }
 
@@ -176,6 +182,8 @@ export async function restoreBackup(
   deps: Deps,
   body: unknown,
   actor = "admin",
+  /** Where the backup came from, for the audit (a target description; no secret). */
+  source?: string,
 ): Promise<RestoreSummary> {
   const payload = await openBackup(deps, body);
   const summary: RestoreSummary = { accounts: 0, apiKeys: 0, skipped: [] };
@@ -199,6 +207,7 @@ export async function restoreBackup(
       accounts: summary.accounts,
       apiKeys: summary.apiKeys,
       skipped: summary.skipped.length,
+      ...(source === undefined ? {} : { source }),
     },
   });
   return summary;

@@ -93,6 +93,14 @@ export const keys = {
   /** Prefix of keys.tokensInDay for the retention sweep. */
   tokensInDayPrefix: () => ["limit_tokens_day"] as const,
 
+  // --- Scheduled backups and restore on start (src/backup) ---
+  /** Outcome of the last scheduled backup runs, for the admin. */
+  backupStatus: () => ["backup", "status"] as const,
+  /** Held while one instance writes a backup: {owner, until}. */
+  backupLease: () => ["backup", "lease"] as const,
+  /** Held while one instance restores on start; left behind by a crash, it marks an unfinished restore. */
+  restoreLease: () => ["backup", "restore_lease"] as const,
+
   // --- Health ---
   healthProbe: () => ["meta", "health_probe"] as const,
 } as const;

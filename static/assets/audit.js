@@ -4,6 +4,7 @@ import { api, get, post } from "./api.js";
 import { announce, busy, confirmDialog, field, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
 import { reloadButton, viewHead } from "./view.js";
+import { scheduledBackupsSection } from "./scheduled_backups.js";
 
 const ACTION_LABELS = {
   "key.created": "Key created",
@@ -23,6 +24,7 @@ const ACTION_LABELS = {
   "account.needs_login": "Account needs login",
   "backup.exported": "Backup exported",
   "backup.restored": "Backup restored",
+  "backup.failed": "Scheduled backup failed",
 };
 
 const PAGE = 50;
@@ -119,6 +121,7 @@ export function auditView(section) {
     message,
     moreRow,
     backupSection(),
+    scheduledBackupsSection(),
   );
   load(false);
   return { show: () => load(false) };

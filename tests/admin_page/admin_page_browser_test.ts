@@ -91,7 +91,10 @@ Deno.test({
       `Chromium is not at ${CHROMIUM_PATH}; run tests/support/install_chromium.sh`,
     );
     const fakes = await startAllFakes({ github: { interval: 1 } });
-    await using kleis = await startKleis({ env: fakes.env });
+    const backupDir = await Deno.makeTempDir({ prefix: "kleis-page-backups-" });
+    await using kleis = await startKleis({
+      env: { ...fakes.env, KLEIS_BACKUP_TARGET: `dir:${backupDir}` },
+    });
     await using browser = await launchBrowser();
     const { page, problems } = await browser.newPage();
     page.setDefaultTimeout(10_000);
@@ -505,6 +508,19 @@ Deno.test({
         const accounts = (await adminFetch(base, token, "/admin/accounts")).body.accounts.length;
         const keys = (await adminFetch(base, token, "/admin/keys")).body.keys.length;
         assert.equal(await done.textContent(), `Restored ${accounts} accounts and ${keys} keys.`);
+      });
+
+      await t.step("scheduled backups: the target, Back up now, the last success", async () => {
+        await closeDialogs(page);
+        await openView(page, "audit");
+        const section = page.locator("#view-audit section", { hasText: "Scheduled backups" });
+        await section.locator("dd", { hasText: `dir:${backupDir}` }).waitFor();
+        await section.locator("button:has-text('Back up now')").click();
+        await section.locator(".badge", { hasText: "Working" }).waitFor();
+        const files = [...Deno.readDirSync(backupDir)].map((e) => e.name);
+        assert.equal(files.length, 1);
+        await section.locator("dd", { hasText: files[0]! }).first().waitFor();
+        await Deno.remove(backupDir, { recursive: true });
       });
 
       await t.step("screenshots of every view at 1280 px and 375 px", async () => {

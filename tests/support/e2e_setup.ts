@@ -33,6 +33,27 @@ export async function adminPost(
   return answer;
 }
 
+/** Imports one account per provider, with tokens the fakes issued, through the admin API. */
+export async function importOneOfEach(
+  fakes: AllFakes,
+  kleis: { url: string; adminToken: string },
+): Promise<void> {
+  const codex = fakes.world.issueCodexTokens();
+  const claude = fakes.world.issueClaudeTokens();
+  await adminPost(kleis, "/accounts/codex/import", {
+    accessToken: codex.access_token,
+    refreshToken: codex.refresh_token,
+  });
+  await adminPost(kleis, "/accounts/claude/import", {
+    accessToken: claude.access_token,
+    refreshToken: claude.refresh_token,
+    expiresAt: fakes.world.now() + claude.expires_in * 1000,
+  });
+  await adminPost(kleis, "/accounts/copilot/import", {
+    accessToken: fakes.world.issueCopilotToken(),
+  });
+}
+
 /**
  * Starts everything and creates the key `keyLabel`. When a setup step fails,
  * Kleis's output is printed and everything started is stopped.
@@ -45,20 +66,7 @@ export async function startE2e(keyLabel: string): Promise<E2eSetup> {
     await fakes.close();
   };
   try {
-    const codex = fakes.world.issueCodexTokens();
-    const claude = fakes.world.issueClaudeTokens();
-    await adminPost(kleis, "/accounts/codex/import", {
-      accessToken: codex.access_token,
-      refreshToken: codex.refresh_token,
-    });
-    await adminPost(kleis, "/accounts/claude/import", {
-      accessToken: claude.access_token,
-      refreshToken: claude.refresh_token,
-      expiresAt: fakes.world.now() + claude.expires_in * 1000,
-    });
-    await adminPost(kleis, "/accounts/copilot/import", {
-      accessToken: fakes.world.issueCopilotToken(),
-    });
+    await importOneOfEach(fakes, kleis);
     const created = await adminPost(kleis, "/keys", { label: keyLabel });
     const secret = created.secret as string;
     const discoveryUrl = (created.key as { discoveryUrl: string }).discoveryUrl;
