@@ -417,6 +417,20 @@ Deno.test("Messages request → neutral (as Claude Code sends it)", async (t) =>
     assert.equal(codex["parallel_tool_calls"], false);
     assert.equal(codex["tool_choice"], "required");
   });
+  await t.step("a system-role turn (Claude Code's environment) becomes system text", () => {
+    const n = readMessagesRequest({
+      model: "gpt-5.5",
+      max_tokens: 10,
+      system: "Identity.",
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "system", content: [{ type: "text", text: "# Environment" }] },
+        { role: "assistant", content: "hello" },
+      ],
+    });
+    assert.deepEqual(n.system, ["Identity.", "# Environment"]);
+    assert.deepEqual(n.messages.map((m) => m.role), ["user", "assistant"]);
+  });
   const refused: [string, Record<string, unknown>, string][] = [
     [
       "a server tool",
