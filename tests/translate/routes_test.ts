@@ -313,6 +313,21 @@ Deno.test("translated streams: keepalives, stall limit and upstream cancel as on
   assert.deepEqual([h.usage.at(-1)?.status, h.usage.at(-1)?.failure], [504, "backend"]);
 });
 
+Deno.test("a client that leaves a translated stream cancels the backend request within a second", async () => {
+  await using h = await startHarness();
+  await h.codexAccount("cx");
+  h.fakes.chatgpt.stallMidStream(10_000);
+  const res = await h.request("/v1/chat/completions", chat("gpt-5.5", { stream: true }));
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  await reader.read();
+  const started = performance.now();
+  await reader.cancel();
+  await h.fakes.chatgpt.waitForCancel(1000);
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(h.usage.at(-1)?.status, 499);
+});
+
 Deno.test("count_tokens: Claude counts, other backends are estimated", async () => {
   await using h = await startHarness();
   await h.claudeAccount("cl");
