@@ -18,7 +18,7 @@ import { keys } from "../kv/keys.ts";
 import type { ProviderId } from "../model/providers.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { LoginStartInput, LoginStep } from "../providers/account_types.ts";
-import { LoginFlowError, ProviderAuthError } from "../providers/shared/errors.ts";
+import { LoginFlowError, ProviderAuthError } from "../providers/common/errors.ts";
 import { saveLogin } from "./repository.ts";
 import { type AdminAccountView, adminAccountView } from "./status.ts";
 

@@ -8,7 +8,7 @@ import { keys } from "../kv/keys.ts";
 import type { ProviderId } from "../model/providers.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import type { QuotaWindow } from "../model/quota.ts";
-import { ProviderAuthError } from "../providers/shared/errors.ts";
+import { ProviderAuthError } from "../providers/common/errors.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { requireAccount } from "./repository.ts";
 import type { QuotaHeadroom } from "./status.ts";

@@ -21,7 +21,7 @@ import { KleisError } from "../errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import { auditRecord } from "../audit.ts";
 import { AccountUnavailableError } from "./errors.ts";
-import { ProviderAuthError } from "../providers/shared/errors.ts";
+import { ProviderAuthError } from "../providers/common/errors.ts";
 import {
   type LoadedTokens,
   loadTokens,
@@ -30,7 +30,7 @@ import {
   updateRecord,
 } from "./repository.ts";
 import type { AccountRecord } from "../model/accounts.ts";
-import { REFRESH_MARGIN_MS } from "../providers/shared/expiry.ts";
+import { REFRESH_MARGIN_MS } from "../providers/common/expiry.ts";
 import { runtimeSlot } from "../runtime.ts";
 
 export interface RefreshLease {

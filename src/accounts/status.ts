@@ -9,7 +9,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
-import { EXPIRING_WINDOW_MS } from "../providers/shared/expiry.ts";
+import { EXPIRING_WINDOW_MS } from "../providers/common/expiry.ts";
 import { getPrimaryAccountId } from "./repository.ts";
 import type { AccountRecord, AccountStatus } from "../model/accounts.ts";
 import type { ProviderId } from "../model/providers.ts";

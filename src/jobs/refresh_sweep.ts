@@ -7,8 +7,8 @@
  */
 import { listAccounts, loadTokens, updateRecord } from "../accounts/repository.ts";
 import { markNeedsLogin, type RefreshDeps, refreshTokens } from "../accounts/refresh.ts";
-import { EXPIRING_WINDOW_MS } from "../providers/shared/expiry.ts";
-import { ProviderAuthError } from "../providers/shared/errors.ts";
+import { EXPIRING_WINDOW_MS } from "../providers/common/expiry.ts";
+import { ProviderAuthError } from "../providers/common/errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
 
 export const VALIDATE_EVERY_MS = 24 * 60 * 60_000;

@@ -1,7 +1,7 @@
 /** Account-side helpers shared by the adapters whose tokens are plain expiring bearers. */
 import type { Deps } from "../deps.ts";
 import type { AccountRecord, UpstreamCredentials } from "../model/accounts.ts";
-import { expiresSoon } from "./shared/expiry.ts";
+import { expiresSoon } from "./common/expiry.ts";
 import type { StoredTokens } from "./account_types.ts";
 
 export const TAKEOVER_WARNING =

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkState, parsePastedCode } from "../../src/providers/shared/paste.ts";
+import { checkState, parsePastedCode } from "../../src/providers/common/paste.ts";
 import { parseCredentialInput } from "../../src/accounts/import.ts";
 
 Deno.test("parsePastedCode() accepts every documented paste form", () => {

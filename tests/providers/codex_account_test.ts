@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { codexIdentity } from "../../src/providers/codex/identity.ts";
 import { windowName } from "../../src/providers/codex/quota.ts";
 import { parseCredentialInput } from "../../src/accounts/import.ts";
-import { meansNewLogin, tokenEndpointFailure } from "../../src/providers/shared/http.ts";
+import { meansNewLogin, tokenEndpointFailure } from "../../src/providers/common/http.ts";
 import { unsignedJwt } from "../fakes/world.ts";
 
 Deno.test("codexIdentity() reads the account id from the documented claims, in order", async (t) => {

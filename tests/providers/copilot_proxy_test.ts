@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { copilotProxy } from "../../src/providers/copilot/proxy.ts";
 import { classifyCopilotFailure, nextMonthlyReset } from "../../src/providers/copilot/errors.ts";
 import { copilotHasImage, copilotInitiator } from "../../src/providers/copilot/request_rewrite.ts";
-import { parseWaitFromText } from "../../src/providers/shared/reset_hints.ts";
+import { parseWaitFromText } from "../../src/providers/common/reset_hints.ts";
 import type { AttemptContext } from "../../src/providers/proxy_types.ts";
 import { testConfig } from "../support/test_config.ts";
 

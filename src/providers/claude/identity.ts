@@ -2,7 +2,7 @@
  * Who a Claude account is, from the `account` and `organization` objects of
  * a token answer or of GET /api/oauth/profile (docs/providers/claude.md#identity).
  */
-import { obj, str } from "../shared/http.ts";
+import { obj, str } from "../common/http.ts";
 import type { AccountIdentity } from "../account_types.ts";
 
 /**

@@ -8,8 +8,8 @@
 import type { Deps } from "../../deps.ts";
 import { sha256Hex } from "../../crypto.ts";
 import { badRequest } from "../../errors.ts";
-import { callProvider, readJsonObject } from "../shared/http.ts";
-import { storedTokens } from "../shared/tokens.ts";
+import { callProvider, readJsonObject } from "../common/http.ts";
+import { storedTokens } from "../common/tokens.ts";
 import type { AccountIdentity, ImportResult, ParsedCredentials } from "../account_types.ts";
 import { TAKEOVER_WARNING } from "../account_common.ts";
 import { OAUTH_BETA, PROFILE_PATH } from "./constants.ts";

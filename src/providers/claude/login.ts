@@ -1,8 +1,8 @@
 /** Claude login: PKCE with `code#state` paste-back (docs/providers/claude.md, "Login"). */
 import type { Deps } from "../../deps.ts";
 import { createPkce, randomId } from "../../crypto.ts";
-import { LoginFlowError } from "../shared/errors.ts";
-import { checkState, parsePastedCode } from "../shared/paste.ts";
+import { LoginFlowError } from "../common/errors.ts";
+import { checkState, parsePastedCode } from "../common/paste.ts";
 import type {
   LoginCompleteInput,
   LoginStart,

@@ -11,7 +11,7 @@ import type {
   UpstreamRequest,
 } from "../proxy_types.ts";
 import { firstString, isObject } from "../../json.ts";
-import { mergeCommaLists } from "../shared/comma_lists.ts";
+import { mergeCommaLists } from "../common/comma_lists.ts";
 import {
   CLAUDE_CLI_USER_AGENT,
   CLAUDE_COUNT_TOKENS_PATH,

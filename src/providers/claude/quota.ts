@@ -1,7 +1,7 @@
 /** Claude quota view: GET {anthropic-api}/api/oauth/usage (docs/providers/claude.md#quota-view). */
 import type { Deps } from "../../deps.ts";
-import { num, obj } from "../shared/http.ts";
-import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../shared/quota.ts";
+import { num, obj } from "../common/http.ts";
+import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../common/quota.ts";
 import type { AccountRecord } from "../../model/accounts.ts";
 import type { StoredTokens } from "../account_types.ts";
 import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";

@@ -1,7 +1,7 @@
 /** The Claude token endpoint: JSON bodies, claude-cli user agent (docs/providers/claude.md). */
 import type { Deps } from "../../deps.ts";
-import { callProvider } from "../shared/http.ts";
-import { readTokenAnswer, storedTokens } from "../shared/tokens.ts";
+import { callProvider } from "../common/http.ts";
+import { readTokenAnswer, storedTokens } from "../common/tokens.ts";
 import type { AccountIdentity, StoredTokens } from "../account_types.ts";
 import { CLAUDE_CLI_USER_AGENT, CLAUDE_CLIENT_ID, TOKEN_PATH } from "./constants.ts";
 import { claudeIdentity } from "./identity.ts";

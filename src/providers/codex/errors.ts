@@ -7,7 +7,7 @@
 import type { FailureVerdict } from "../proxy_types.ts";
 import type { QuotaReading, QuotaWindow } from "../../model/quota.ts";
 import { isObject, parseJsonObject, toNumber } from "../../json.ts";
-import { parseRetryAfter, unixToMs } from "../shared/reset_hints.ts";
+import { parseRetryAfter, unixToMs } from "../common/reset_hints.ts";
 import { CODEX_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 const WINDOWS = ["primary", "secondary"] as const;

@@ -1,6 +1,6 @@
 /** Codex identity from JWT claims (docs/providers/codex.md#identity); never verified, only read. */
 import { decodeJwtPayload } from "../../crypto.ts";
-import { obj, str } from "../shared/http.ts";
+import { obj, str } from "../common/http.ts";
 import type { AccountIdentity } from "../account_types.ts";
 import { AUTH_CLAIM, PROFILE_CLAIM } from "./constants.ts";
 

@@ -4,8 +4,8 @@
  */
 import type { Deps } from "../../deps.ts";
 import { badRequest } from "../../errors.ts";
-import { jwtExpiry } from "../shared/expiry.ts";
-import { storedTokens } from "../shared/tokens.ts";
+import { jwtExpiry } from "../common/expiry.ts";
+import { storedTokens } from "../common/tokens.ts";
 import type { ImportResult, ParsedCredentials } from "../account_types.ts";
 import { codexIdentity } from "./identity.ts";
 import { TAKEOVER_WARNING } from "../account_common.ts";

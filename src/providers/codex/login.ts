@@ -5,9 +5,9 @@
  */
 import type { Deps } from "../../deps.ts";
 import { createPkce, randomId } from "../../crypto.ts";
-import { LoginFlowError } from "../shared/errors.ts";
-import { callProvider, num, readJsonObject, str } from "../shared/http.ts";
-import { checkState, parsePastedCode } from "../shared/paste.ts";
+import { LoginFlowError } from "../common/errors.ts";
+import { callProvider, num, readJsonObject, str } from "../common/http.ts";
+import { checkState, parsePastedCode } from "../common/paste.ts";
 import type {
   LoginCompleteInput,
   LoginResult,

@@ -1,7 +1,7 @@
 /** Codex quota view: GET {chatgpt}/backend-api/wham/usage (docs/providers/codex.md#quota-view). */
 import type { Deps } from "../../deps.ts";
-import { num, obj, str } from "../shared/http.ts";
-import { fetchQuotaDocument, providerQuota, quotaWindow } from "../shared/quota.ts";
+import { num, obj, str } from "../common/http.ts";
+import { fetchQuotaDocument, providerQuota, quotaWindow } from "../common/quota.ts";
 import type { AccountRecord } from "../../model/accounts.ts";
 import type { StoredTokens } from "../account_types.ts";
 import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";

@@ -1,6 +1,6 @@
 /** Codex refresh: refresh tokens rotate and are single-use (docs/providers/codex.md#refresh). */
 import type { Deps } from "../../deps.ts";
-import { refreshGrant } from "../shared/tokens.ts";
+import { refreshGrant } from "../common/tokens.ts";
 import type { AccountRecord } from "../../model/accounts.ts";
 import type { RefreshResult, StoredTokens } from "../account_types.ts";
 import { codexIdentity } from "./identity.ts";

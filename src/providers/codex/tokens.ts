@@ -1,9 +1,9 @@
 /** The Codex token endpoint: code exchange and refresh, form-encoded (docs/providers/codex.md). */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../shared/errors.ts";
-import { callProvider, str } from "../shared/http.ts";
-import { jwtExpiry } from "../shared/expiry.ts";
-import { readTokenAnswer, storedTokens } from "../shared/tokens.ts";
+import { ProviderAuthError } from "../common/errors.ts";
+import { callProvider, str } from "../common/http.ts";
+import { jwtExpiry } from "../common/expiry.ts";
+import { readTokenAnswer, storedTokens } from "../common/tokens.ts";
 import type { StoredTokens } from "../account_types.ts";
 import { CODEX_CLIENT_ID, TOKEN_PATH } from "./constants.ts";
 

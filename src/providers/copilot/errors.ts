@@ -9,7 +9,7 @@
  */
 import type { FailureVerdict } from "../proxy_types.ts";
 import { isObject, parseJsonObject } from "../../json.ts";
-import { parseRetryAfter, parseWaitFromText } from "../shared/reset_hints.ts";
+import { parseRetryAfter, parseWaitFromText } from "../common/reset_hints.ts";
 import { COPILOT_DEFAULT_COOLDOWN_MS } from "./constants.ts";
 
 /** 00:00 UTC on the 1st of the month after `now`. */

@@ -1,7 +1,7 @@
 /** GitHub API calls of a Copilot account: user lookup and the `ghu_` token exchange. */
 import type { Deps } from "../../deps.ts";
-import { ProviderAuthError } from "../shared/errors.ts";
-import { callProvider, num, obj, readJsonObject, str } from "../shared/http.ts";
+import { ProviderAuthError } from "../common/errors.ts";
+import { callProvider, num, obj, readJsonObject, str } from "../common/http.ts";
 import type { AccountIdentity, LoginResult, StoredTokens } from "../account_types.ts";
 import { EXCHANGE_HEADERS, TOKEN_EXCHANGE_PATH, USER_AGENT, USER_PATH } from "./constants.ts";
 import { copilotApiBase, githubApiOrigin } from "./hosts.ts";

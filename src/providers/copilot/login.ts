@@ -4,8 +4,8 @@
  * a device code; each complete() makes exactly one poll.
  */
 import type { Deps } from "../../deps.ts";
-import { LoginFlowError } from "../shared/errors.ts";
-import { callProvider, num, readJsonObject, str } from "../shared/http.ts";
+import { LoginFlowError } from "../common/errors.ts";
+import { callProvider, num, readJsonObject, str } from "../common/http.ts";
 import type {
   LoginCompleteInput,
   LoginStart,

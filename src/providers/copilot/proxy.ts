@@ -10,7 +10,7 @@ import type {
   UpstreamRequest,
 } from "../proxy_types.ts";
 import { firstString, isObject } from "../../json.ts";
-import { mergeCommaLists } from "../shared/comma_lists.ts";
+import { mergeCommaLists } from "../common/comma_lists.ts";
 import {
   COPILOT_DEFAULT_ANTHROPIC_VERSION,
   COPILOT_MESSAGES_BETAS,

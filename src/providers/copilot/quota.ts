@@ -1,7 +1,7 @@
 /** Copilot quota view: GET {github-api}/copilot_internal/user (docs/providers/copilot.md). */
 import type { Deps } from "../../deps.ts";
-import { num, obj, str } from "../shared/http.ts";
-import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../shared/quota.ts";
+import { num, obj, str } from "../common/http.ts";
+import { fetchQuotaDocument, isoTime, providerQuota, quotaWindow } from "../common/quota.ts";
 import type { AccountRecord } from "../../model/accounts.ts";
 import type { StoredTokens } from "../account_types.ts";
 import type { ProviderQuota, QuotaWindow } from "../../model/quota.ts";
