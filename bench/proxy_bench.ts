@@ -3,7 +3,7 @@
  * (bench/proxy_bench_servers.ts, a Copilot chat stand-in), each server in its
  * own process and the load generator in this one:
  *
- *   (a) the backend called directly
+ *   (a) the backend called directly (once, for scale)
  *   (b) a bare Deno fetch pass-through (10 lines; the ceiling for any proxy here)
  *   (c) Kleis (main.ts): key auth, limits (high requestsPerMinute), account
  *       selection, usage capture, POST /copilot/v1/chat/completions
@@ -13,11 +13,17 @@
  *       event) back to Messages; its server CPU per request is compared
  *       with (c)'s (target ≤ 1.3×)
  *
- * 32 concurrent clients, non-streaming and streaming (20 SSE events): rps,
- * p50/p99 latency, time to first byte (first body chunk). Then the resident
- * memory of the Kleis process with 1000 concurrent open streams, and the KV
- * writes per proxied request (an in-process Kleis app over a KV that counts
- * writes: set, delete, atomic commits, enqueue).
+ * (b) and (c) side by side in interleaved rounds (bench/proxy_compare.ts,
+ * medians): JSON and 20-event SSE at 32 connections, JSON at 1 connection;
+ * req/s, p50/p99 latency, server CPU per request (from /proc). Then the
+ * resident memory of each with 1000 open streams, the cold start to the
+ * first proxied answer, the ratios with their targets (PASS/FAIL), and the
+ * KV writes per proxied request (an in-process Kleis app over a KV that
+ * counts writes: set, delete, atomic commits, enqueue).
+ *
+ * Env: BENCH_DURATION_MS (load per target, case and round; 1500),
+ * BENCH_ROUNDS (5), BENCH_OPEN_STREAMS (1000), BENCH_ONLY (memory |
+ * translation), BENCH_KLEIS_V8_FLAGS.
  */
 import { createDeps } from "../src/deps.ts";
 import { loadConfig } from "../src/config.ts";
@@ -36,11 +42,23 @@ import {
   spawnDeno,
   spawnKleisMain,
 } from "./support.ts";
+import {
+  type CaseFigures,
+  caseRow,
+  coldStart,
+  compareCase,
+  type CompareTarget,
+  type LoadFn,
+  printVerdicts,
+  verdict,
+} from "./proxy_compare.ts";
 import { openKv } from "../src/kv/open.ts";
 
 const CONCURRENCY = 32;
-const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 4000);
-const TRANSLATION_ROUNDS = 6;
+/** Milliseconds of load per target, case and round. */
+const DURATION_MS = Number(Deno.env.get("BENCH_DURATION_MS") ?? 1500);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
+const TRANSLATION_ROUNDS = 4;
 const OPEN_STREAMS = Number(Deno.env.get("BENCH_OPEN_STREAMS") ?? 1000);
 /** E.g. "--max-semi-space-size=1": V8 flags for the Kleis process. */
 const KLEIS_V8_FLAGS = Deno.env.get("BENCH_KLEIS_V8_FLAGS") ?? "";
@@ -293,7 +311,7 @@ async function translationCpu(native: Target, translated: Target): Promise<void>
           c.target.url,
           c.target.headers,
           stream,
-          DURATION_MS / TRANSLATION_ROUNDS,
+          DURATION_MS / 2,
           CONCURRENCY,
           c.body,
         );
@@ -319,7 +337,8 @@ async function translationCpu(native: Target, translated: Target): Promise<void>
 
 export async function run(): Promise<void> {
   console.log(
-    `\n== proxy: ${CONCURRENCY} clients, ${DURATION_MS} ms per case (2 interleaved rounds) ==`,
+    `\n== proxy: the bare pass-through and Kleis side by side, ${ROUNDS} interleaved rounds ` +
+      `of ${DURATION_MS} ms per case (medians) ==`,
   );
   const backend = await spawn([SERVERS, "backend"]);
   const passthrough = await spawn([SERVERS, "passthrough", backend.url]);
@@ -329,26 +348,24 @@ export async function run(): Promise<void> {
   const kleis = await startKleis(kvPath, backend.url);
   try {
     const auth = { authorization: `Bearer ${secret}` };
-    const targets = [
-      {
-        label: "(a) backend direct",
-        url: `${backend.url}/chat/completions`,
-        headers: {},
-        pid: backend.pid,
-      },
-      {
-        label: "(b) bare pass-through",
-        url: `${passthrough.url}/chat/completions`,
-        headers: {},
-        pid: passthrough.pid,
-      },
-      {
-        label: "(c) Kleis",
-        url: `${kleis.url}/copilot/v1/chat/completions`,
-        headers: auth,
-        pid: kleis.pid,
-      },
-    ];
+    const direct: CompareTarget = {
+      label: "(a) backend direct",
+      url: `${backend.url}/chat/completions`,
+      headers: {},
+      pid: backend.pid,
+    };
+    const pass: CompareTarget = {
+      label: "(b) bare pass-through",
+      url: `${passthrough.url}/chat/completions`,
+      headers: {},
+      pid: passthrough.pid,
+    };
+    const own: CompareTarget = {
+      label: "(c) Kleis",
+      url: `${kleis.url}/copilot/v1/chat/completions`,
+      headers: auth,
+      pid: kleis.pid,
+    };
     const translated = {
       label: "(d) Kleis translating",
       url: `${kleis.url}/v1/messages`,
@@ -356,7 +373,7 @@ export async function run(): Promise<void> {
       pid: kleis.pid,
     };
     if (Deno.env.get("BENCH_ONLY") === "translation") {
-      await translationCpu(targets[2]!, translated);
+      await translationCpu(own, translated);
       return;
     }
 
@@ -370,67 +387,111 @@ export async function run(): Promise<void> {
       await new Promise((r) => setTimeout(r, 500));
       return { idle, open, opened: streams.opened() };
     };
-    const kleisMemory = await held(kleis.pid, targets[2]!.url);
-    const passMemory = await held(passthrough.pid, targets[1]!.url);
-    if (Deno.env.get("BENCH_ONLY") === "memory") {
-      console.log(JSON.stringify({ kleisMemory, passMemory }));
-      return;
-    }
-
-    for (const t of targets) await load(t.label, t.url, t.headers, false, 800);
-    const results: Record<string, LoadResult[]> = {};
-    /** CPU µs the serving process used per case: steadier than rps on a shared machine. */
-    const cpu: Record<string, number> = {};
-    for (const stream of [false, true]) {
-      for (let round = 0; round < 2; round++) {
-        for (const t of targets) {
-          const c0 = await processCpuUs(t.pid);
-          const r = await load(t.label, t.url, t.headers, stream, DURATION_MS / 2);
-          cpu[`${stream}:${t.label}`] = (cpu[`${stream}:${t.label}`] ?? 0) +
-            (await processCpuUs(t.pid) - c0);
-          (results[`${stream}:${t.label}`] ??= []).push(r);
-        }
-      }
-    }
-    for (const stream of [false, true]) {
-      console.log(stream ? "streaming (20 SSE events):" : "non-streaming (JSON):");
-      const merged = targets.map((t) => {
-        const [x, y] = results[`${stream}:${t.label}`]!;
-        return mergeResults(x!, y!);
-      });
-      for (const r of merged) {
-        console.log(
-          `${row(r)}  ${f(cpu[`${stream}:${r.label}`]! / r.requests, 0)} µs CPU/req in the server`,
-        );
-      }
-      const [, b, c] = merged as [LoadResult, LoadResult, LoadResult];
-      console.log(
-        `  Kleis vs (b): ${f(c.rps / b.rps)}x throughput (target ≥ 0.90), ` +
-          `+${f(c.p50Ms - b.p50Ms)} ms p50 (≤ 0.5), +${f(c.p99Ms - b.p99Ms)} ms p99 (≤ 3), ` +
-          `+${f(c.ttfb50Ms - b.ttfb50Ms)} ms ttfb p50 (≤ 1)`,
-      );
-    }
-    // Added latency without queueing: one client at a time.
-    for (const stream of [false, true]) {
-      console.log(`one client, ${stream ? "streaming" : "non-streaming"}:`);
-      const single = [];
-      for (const t of targets) {
-        single.push(await load(t.label, t.url, t.headers, stream, DURATION_MS / 4, 1));
-      }
-      for (const r of single) console.log(row(r));
-      const [, b, c] = single as [LoadResult, LoadResult, LoadResult];
-      console.log(
-        `  Kleis vs (b): +${f(c.p50Ms - b.p50Ms)} ms p50, +${f(c.p99Ms - b.p99Ms)} ms p99, ` +
-          `+${f(c.ttfb50Ms - b.ttfb50Ms)} ms ttfb p50`,
-      );
-    }
+    const kleisMemory = await held(kleis.pid, own.url);
+    const passMemory = await held(passthrough.pid, pass.url);
     const mem = (m: typeof kleisMemory) =>
       `idle ${f(m.idle.rssMb, 1)} MB RSS; with ${m.opened} open streams ${
         f(m.open.rssMb, 1)
       } MB RSS, peak ${f(m.open.hwmMb, 1)} MB`;
-    console.log(`memory: Kleis ${mem(kleisMemory)} (target ≤ 150 MB)`);
-    console.log(`        (b) ${mem(passMemory)}`);
-    await translationCpu(targets[2]!, translated);
+    console.log(`memory: (c) Kleis ${mem(kleisMemory)}`);
+    console.log(`        (b) pass-through ${mem(passMemory)}`);
+    if (Deno.env.get("BENCH_ONLY") === "memory") return;
+
+    const slice: LoadFn = (t, stream, ms, concurrency) =>
+      load(t.label, t.url, t.headers, stream, ms, concurrency);
+    for (const t of [direct, pass, own]) await slice(t, false, 800, CONCURRENCY);
+    const rounds = { rounds: ROUNDS, durationMs: DURATION_MS };
+    const json = await compareCase([pass, own], slice, {
+      stream: false,
+      concurrency: CONCURRENCY,
+      ...rounds,
+    });
+    const sse = await compareCase([pass, own], slice, {
+      stream: true,
+      concurrency: CONCURRENCY,
+      ...rounds,
+    });
+    const single = await compareCase([pass, own], slice, {
+      stream: false,
+      concurrency: 1,
+      rounds: ROUNDS,
+      durationMs: DURATION_MS / 2,
+    });
+    // The backend alone, once, for scale.
+    const backendJson = await compareCase([direct], slice, {
+      stream: false,
+      concurrency: CONCURRENCY,
+      rounds: 1,
+      durationMs: DURATION_MS / 2,
+    });
+    const backendSse = await compareCase([direct], slice, {
+      stream: true,
+      concurrency: CONCURRENCY,
+      rounds: 1,
+      durationMs: DURATION_MS / 2,
+    });
+    console.log(`non-streaming (JSON), ${CONCURRENCY} connections:`);
+    for (const c of [...backendJson, ...json]) console.log(caseRow(c));
+    console.log(`streaming (20 SSE events), ${CONCURRENCY} connections:`);
+    for (const c of [...backendSse, ...sse]) console.log(caseRow(c));
+    console.log("non-streaming (JSON), 1 connection:");
+    for (const c of single) console.log(caseRow(c, false));
+
+    const coldFor = async (label: string, start: () => Promise<Proc>, path: string) => {
+      const ms = await coldStart(start, async () => {
+        const proc = started;
+        if (!proc) throw new Error("not started");
+        return await fetch(`${proc.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth },
+          body: JSON.stringify(chatBody(false)),
+        });
+      });
+      console.log(
+        `  ${label.padEnd(24)} ${f(ms, 0)} ms from process start to the first proxied answer`,
+      );
+      return ms;
+    };
+    let started: Proc | undefined;
+    const track = (p: Promise<Proc>) => p.then((proc) => started = proc);
+    console.log("cold start:");
+    const passCold = await coldFor(
+      "(b) bare pass-through",
+      () => track(spawn([SERVERS, "passthrough", backend.url])),
+      "/chat/completions",
+    );
+    started = undefined;
+    const kleisCold = await coldFor(
+      "(c) Kleis",
+      () => track(startKleis(kvPath, backend.url)),
+      "/copilot/v1/chat/completions",
+    );
+
+    const [pj, kj] = json as [CaseFigures, CaseFigures];
+    const [ps, ks] = sse as [CaseFigures, CaseFigures];
+    const [p1, k1] = single as [CaseFigures, CaseFigures];
+    printVerdicts([
+      verdict("server CPU per JSON request", kj.cpuUs / pj.cpuUs, "≤", 1.5),
+      verdict("server CPU per 20-event SSE stream", ks.cpuUs / ps.cpuUs, "≤", 1.8),
+      verdict(`JSON throughput at ${CONCURRENCY} connections`, kj.rps / pj.rps, "≥", 0.7),
+      verdict("added p50 at 1 connection (JSON)", k1.p50Ms - p1.p50Ms, "≤", 0.2, " ms"),
+      verdict(
+        `RSS with ${kleisMemory.opened} open streams`,
+        kleisMemory.open.rssMb,
+        "≤",
+        150,
+        " MB",
+      ),
+    ]);
+    console.log(
+      `  also: SSE throughput ${f(ks.rps / ps.rps)}x, JSON p99 at ${CONCURRENCY} connections ` +
+        `+${f(kj.p99Ms - pj.p99Ms)} ms, at 1 connection +${f(k1.p99Ms - p1.p99Ms)} ms; ` +
+        `RSS with open streams ${f(kleisMemory.open.rssMb / passMemory.open.rssMb)}x the ` +
+        `pass-through's; cold start ${f(kleisCold / passCold)}x (+${
+          f(kleisCold - passCold, 0)
+        } ms)`,
+    );
+    await translationCpu(own, translated);
     const writes = await kvWritesPerRequest(backend.url);
     console.log(
       `KV writes per proxied request (sequential, caches warm): JSON ${f(writes.json)}, ` +

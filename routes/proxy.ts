@@ -20,7 +20,7 @@ export function proxyRoutes(deps: Deps, options: ProxyEngineOptions = {}) {
         key: c.var.apiKey,
         lease: c.var.keyLease,
         headers: c.req.raw.headers,
-        signal: c.req.raw.signal,
+        clientSignal: () => c.req.raw.signal,
         readBody: () => c.req.text(),
       }));
   }

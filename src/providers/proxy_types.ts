@@ -56,6 +56,12 @@ export interface UpstreamRequest {
 export interface AnswerRewriter {
   /** Rewrites one SSE event; undefined keeps the event's original text. */
   event(event: SseEvent): string | undefined;
+  /**
+   * Text every event event() may rewrite contains: events without it pass
+   * as the backend's bytes, never decoded (absent: every event is handed
+   * to event()).
+   */
+  marker?: string;
   /** Rewrites a JSON answer; undefined keeps the original text. */
   json(body: unknown): unknown | undefined;
   /** Text still owed to the client when the backend's stream ends (API translation). */

@@ -16,22 +16,26 @@ import { SseFramer } from "../sse.ts";
 import { KleisError } from "../errors.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
+import type { ClientLink } from "./client_link.ts";
 import {
+  type ClientBytesObserver,
   proxyStream,
   readBodyText,
   readChunks,
   readFailure,
   type StreamTiming,
 } from "./streaming.ts";
-import { UsageMeter } from "./usage_extract.ts";
+import { USAGE_MARKER, UsageMeter } from "./usage_extract.ts";
 import { drainRest } from "../body_drain.ts";
 import { CLIENT_CLOSED_STATUS, type RequestTracker } from "./usage_tracker.ts";
 
 export interface AnswerInput {
   response: Response;
   abort: AbortController;
-  /** The client's request signal (aborted when the client goes away). */
-  clientSignal: AbortSignal;
+  /** Whether the client is still there. */
+  client: ClientLink;
+  /** Sees the answer's bytes as they leave for the client. */
+  observer?: ClientBytesObserver;
   call: PreparedCall;
   shape: AnswerShape;
   account: string;
@@ -69,6 +73,7 @@ function streamAnswer(input: AnswerInput, contentType: string): Response {
     rewriter: input.call.rewriter,
     meter,
     timing: input.timing,
+    observer: input.observer,
     onFirstByte: () => tracker.firstByte(),
     onUpstreamError: (error) => log.warn("Backend stream broke off.", { error }),
     onEnd: (outcome) => {
@@ -89,7 +94,7 @@ function streamAnswer(input: AnswerInput, contentType: string): Response {
 }
 
 function failure(input: AnswerInput, error: unknown): KleisError {
-  return readFailure(error, input.provider, input.timing.idleTimeoutMs, input.clientSignal);
+  return readFailure(error, input.provider, input.timing.idleTimeoutMs, input.client.gone);
 }
 
 async function collectAnswer(input: AnswerInput): Promise<Response> {
@@ -130,7 +135,7 @@ async function collectAnswer(input: AnswerInput): Promise<Response> {
   }
   tracker.firstByte();
   tracker.finish(answer.status, answer.status < 400 ? "none" : "backend", meter.usage);
-  return new Response(JSON.stringify(answer.body), {
+  return new Response(observed(input, JSON.stringify(answer.body)), {
     status: answer.status,
     headers: clientResponseHeaders(response.headers, {
       account: input.account,
@@ -138,6 +143,12 @@ async function collectAnswer(input: AnswerInput): Promise<Response> {
       contentType: JSON_TYPE,
     }),
   });
+}
+
+/** A whole answer's text, shown to the observer (if any) as the bytes the client gets. */
+function observed(input: AnswerInput, text: string): string {
+  input.observer?.(new TextEncoder().encode(text));
+  return text;
 }
 
 async function jsonAnswer(input: AnswerInput): Promise<Response> {
@@ -149,7 +160,7 @@ async function jsonAnswer(input: AnswerInput): Promise<Response> {
   } catch (error) {
     throw failure(input, error);
   }
-  const wantsUsage = input.shape !== "count_tokens" && text.includes('"usage"');
+  const wantsUsage = input.shape !== "count_tokens" && text.includes(USAGE_MARKER);
   if (wantsUsage || call.rewriter) {
     let parsed: unknown;
     try {
@@ -165,7 +176,7 @@ async function jsonAnswer(input: AnswerInput): Promise<Response> {
   }
   tracker.firstByte();
   tracker.finish(response.status, "none", meter.usage);
-  return new Response(text, {
+  return new Response(observed(input, text), {
     status: response.status,
     headers: clientResponseHeaders(response.headers, {
       account: input.account,

@@ -35,12 +35,14 @@ import { QuotaRecorder } from "./quota_headroom.ts";
 import { orderAccounts } from "./selection.ts";
 import { defaultProxyServices, type ProxyServices } from "./services.ts";
 import {
+  type ClientBytesObserver,
   DEFAULT_STREAM_TIMING,
-  IdleTimer,
   readBodyText,
   readFailure,
   type StreamTiming,
 } from "./streaming.ts";
+import { IdleTimer } from "./ticker.ts";
+import type { ClientLink } from "./client_link.ts";
 import { buildAnswer } from "./answer.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
 import {
@@ -66,8 +68,10 @@ export interface ProxyRequest {
   rawBody: string;
   /** Prefix already stripped. */
   model: string;
-  /** Aborts when the client goes away. */
-  signal: AbortSignal;
+  /** Whether the client is still there (aborts the backend request when it leaves). */
+  client: ClientLink;
+  /** Sees the answer's bytes as they leave for the client. */
+  observer?: ClientBytesObserver;
   /** Wraps the adapter's prepared call (API translation of the answer). */
   adapt?: (call: PreparedCall) => PreparedCall;
 }
@@ -209,7 +213,7 @@ export class ProxyEngine {
     let refreshed = false;
     let transientFailures = 0;
     while (true) {
-      const { response, abort } = await this.#send(req, call, account, credentials, tracker);
+      const { response, abort } = await this.#send(req, call, account, credentials);
       tracker.attempt();
       if (response.status < 400) {
         tracker.accountId = account.id;
@@ -218,7 +222,8 @@ export class ProxyEngine {
         const answer = await buildAnswer({
           response,
           abort,
-          clientSignal: req.signal,
+          client: req.client,
+          ...(req.observer ? { observer: req.observer } : {}),
           call,
           shape: call.shape,
           account: account.id,
@@ -252,7 +257,7 @@ export class ProxyEngine {
           },
         );
         if (retrying) {
-          if (!await pause(delayMs, req.signal)) throw clientClosed();
+          if (!await pause(delayMs, req.client.signal())) throw clientClosed();
           continue;
         }
         return {
@@ -332,24 +337,18 @@ export class ProxyEngine {
     call: PreparedCall,
     account: AccountRecord,
     credentials: UpstreamCredentials,
-    tracker: RequestTracker,
   ): Promise<{ response: Response; abort: AbortController }> {
     const upstream = await call.build({
       account,
       credentials,
       upstream: this.deps.config.upstream,
     });
-    if (req.signal.aborted) throw clientClosed();
+    if (req.client.gone) throw clientClosed();
     const abort = new AbortController();
-    // The client going away cancels the backend request, now or mid-stream.
-    // Detached when the request ends: Deno.serve also aborts the signal of a
-    // request that completed, and an abort costs a DOMException with a stack.
-    // The closure handed to the tracker lives as long as the answer's stream:
-    // it keeps the signal only, never `req` (whose body can be megabytes).
-    const { signal } = req;
-    const onClientGone = () => abort.abort();
-    signal.addEventListener("abort", onClientGone, { once: true });
-    tracker.onEnd(() => signal.removeEventListener("abort", onClientGone));
+    // The client going away cancels the backend request while Kleis waits
+    // for the answer (client_link.ts); once the answer is the client's,
+    // its stream's cancel does (streaming.ts).
+    req.client.abortOnGone(abort);
     let timedOut = false;
     const timer = new IdleTimer(this.timing.idleTimeoutMs, () => {
       timedOut = true;
@@ -365,7 +364,7 @@ export class ProxyEngine {
       });
       return { response, abort };
     } catch (error) {
-      if (req.signal.aborted) throw clientClosed();
+      if (req.client.gone) throw clientClosed();
       if (timedOut) {
         throw backendTimeout(req.provider, this.timing.idleTimeoutMs);
       }
@@ -380,7 +379,7 @@ export class ProxyEngine {
     try {
       return await readBodyText(response, abort, this.timing.idleTimeoutMs);
     } catch (error) {
-      throw readFailure(error, req.provider, this.timing.idleTimeoutMs, req.signal);
+      throw readFailure(error, req.provider, this.timing.idleTimeoutMs, req.client.gone);
     }
   }
 }

@@ -23,6 +23,8 @@ import { PROXY_ROUTE_PREFIX } from "../providers/proxy_types.ts";
 import { isObject, type JsonObject } from "../json.ts";
 import type { FailureSource } from "../usage/types.ts";
 import { ProxyEngine, type ProxyEngineOptions } from "./engine.ts";
+import { ClientLink } from "./client_link.ts";
+import type { ClientBytesObserver } from "./streaming.ts";
 import { normalizeModel } from "./model_id.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 import { RequestTracker } from "./usage_tracker.ts";
@@ -66,8 +68,10 @@ export interface ProxyCall {
   /** The request's admission under the key's limits (the key middleware's). */
   lease: { release(): Promise<void> };
   headers: Headers;
-  /** Aborts when the client goes away. */
-  signal: AbortSignal;
+  /** The request's AbortSignal (read only for a request that waits: client_link.ts). */
+  clientSignal: () => AbortSignal;
+  /** Sees the answer's bytes as they leave for the client. */
+  observer?: ClientBytesObserver;
   /** Reads the body (inside the service, so a failed read is answered and counted). */
   readBody: () => Promise<string>;
 }
@@ -124,6 +128,7 @@ export class ProxyService {
       engine.timing.clock,
       startedAt,
     );
+    let client: ClientLink | undefined;
     try {
       const rawBody = await call.readBody();
       const body = parseBody(rawBody);
@@ -159,6 +164,7 @@ export class ProxyService {
         return built.local(requestId);
       }
       const { translation } = built;
+      client = new ClientLink(call.clientSignal);
       const res = await engine.handle({
         provider,
         endpoint: built.endpoint,
@@ -168,7 +174,8 @@ export class ProxyService {
         body: built.body ?? body,
         rawBody: built.rawBody ?? rawBody,
         model,
-        signal: call.signal,
+        client,
+        ...(call.observer ? { observer: call.observer } : {}),
         ...(translation ? { adapt: (prepared) => translation.adapt(prepared) } : {}),
       }, tracker);
       if (!translation || res.status < 400) return res;
@@ -188,6 +195,9 @@ export class ProxyService {
       const res = errorResponse(target.style, error);
       res.headers.set("x-kleis-request-id", requestId);
       return res;
+    } finally {
+      // The answer is the client's now: a client that leaves cancels its stream.
+      client?.stop();
     }
   }
 

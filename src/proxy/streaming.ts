@@ -1,10 +1,15 @@
 /**
- * The client side of a streamed answer (docs/architecture.md#a-proxied-request-step-by-step).
+ * The client side of a streamed answer: the one stream layer between the
+ * backend's body and the client (docs/architecture.md#streaming).
  *
- * - Each upstream chunk goes out as it arrives. When the answer needs
- *   rewriting, chunks are re-framed into events and each whole event goes out
- *   as soon as its end arrives (at most one event is held); otherwise chunks
- *   pass untouched and a copy is framed only to read token usage.
+ * - Passed-through streams (no rewriter): every backend chunk goes out as
+ *   it arrives, as the same Uint8Array. A byte scan (src/sse_scan.ts) finds
+ *   where events end; only an event whose bytes contain `"usage"` is
+ *   decoded and parsed, for its token usage.
+ * - Rewritten streams (Claude tool names, API translation): whole events go
+ *   out as soon as their end arrives (at most one event is held). Events
+ *   the rewriter has no use for (its `marker` is not in their bytes) go out
+ *   as bytes too; only the others are decoded.
  * - Pull-based: nothing is read from the backend before the client wants more,
  *   so backpressure reaches the backend.
  * - After `keepaliveMs` without traffic to the client, a `: keepalive`
@@ -16,14 +21,15 @@
  *   cannot be completed.)
  * - A client that goes away cancels the backend request.
  *
- * Per chunk the pump does one read, one enqueue and the framing: no timer,
- * no clock read, no extra promise. Silence is judged by one interval timer
- * shared by every open stream (see Ticker), which notices traffic through
- * flags the pump sets; keepalives and the stall limit therefore fire up to
- * one tick late, never early.
+ * Per chunk the pump does one read, one enqueue and the scan: no timer, no
+ * clock read, no extra promise, no copy. Silence is judged by one interval
+ * timer shared by every open stream (ticker.ts), which notices traffic
+ * through flags the pump sets; keepalives and the stall limit therefore fire
+ * up to one tick late, never early.
  */
 import type { AnswerRewriter, AnswerShape } from "../providers/proxy_types.ts";
-import { encodeComment, parseEvent, SseFramer } from "../sse.ts";
+import { encodeComment, parseEvent } from "../sse.ts";
+import { bytesOf, indexOfBytes, SseScanner } from "../sse_scan.ts";
 import { streamErrorEvent } from "./stream_errors.ts";
 import { KleisError } from "../errors.ts";
 import type { ProviderId } from "../model/providers.ts";
@@ -33,7 +39,8 @@ import {
   clientClosed,
   formatDuration,
 } from "./proxy_errors.ts";
-import type { UsageMeter } from "./usage_extract.ts";
+import { USAGE_MARKER, type UsageMeter } from "./usage_extract.ts";
+import { IdleTimer, type Ticker, tickerFor, type Watch } from "./ticker.ts";
 
 export type StreamOutcome = "completed" | "client_aborted" | "stalled" | "upstream_error";
 
@@ -50,6 +57,13 @@ export const DEFAULT_STREAM_TIMING: StreamTiming = {
   clock: () => performance.now(),
 };
 
+/**
+ * Sees every byte of an answer as it leaves for the client (the one place a
+ * per-request observer such as a capture hooks in); absent, it costs a
+ * property check per chunk.
+ */
+export type ClientBytesObserver = (bytes: Uint8Array) => void;
+
 export interface ProxyStreamOptions {
   upstream: ReadableStream<Uint8Array>;
   /** Aborts the backend request. */
@@ -58,6 +72,7 @@ export interface ProxyStreamOptions {
   rewriter?: AnswerRewriter | undefined;
   meter: UsageMeter;
   timing: StreamTiming;
+  observer?: ClientBytesObserver | undefined;
   /** The first byte went to the client. */
   onFirstByte(): void;
   /** The backend connection failed mid-stream (for the log; the client gets a generic error). */
@@ -67,57 +82,10 @@ export interface ProxyStreamOptions {
 }
 
 const encoder = new TextEncoder();
+/** Decodes whole events only (never a part of one), so it keeps no state between calls. */
+const decoder = new TextDecoder();
 const KEEPALIVE = encoder.encode(encodeComment("keepalive"));
-
-/** Something a Ticker looks at on every tick. */
-interface Watch {
-  check(): void;
-}
-
-/**
- * One interval timer for every watch with the same period. A timer per open
- * stream (or per request) costs a timer object, its closure and a timer-heap
- * update for each; the shared one costs a Set entry. The timer stops on the
- * first tick that finds no watch (not at once, so that requests in a row do
- * not start and stop it each time) and is unref'd: it never keeps a process
- * alive on its own.
- */
-class Ticker {
-  readonly #watches = new Set<Watch>();
-  #timer: ReturnType<typeof setInterval> | undefined;
-
-  constructor(private readonly periodMs: number) {}
-
-  add(watch: Watch): void {
-    this.#watches.add(watch);
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => this.#tick(), this.periodMs);
-    Deno.unrefTimer(this.#timer as unknown as number);
-  }
-
-  delete(watch: Watch): void {
-    this.#watches.delete(watch);
-  }
-
-  #tick(): void {
-    if (this.#watches.size === 0) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-      return;
-    }
-    for (const w of this.#watches) w.check();
-  }
-}
-
-const tickers = new Map<number, Ticker>();
-
-/** The shared ticker for limits of `shortestMs`: a fifth of it, at least 5 ms, at most 1 s. */
-function tickerFor(shortestMs: number): Ticker {
-  const period = Math.min(1000, Math.max(5, Math.floor(shortestMs / 5)));
-  let ticker = tickers.get(period);
-  if (!ticker) tickers.set(period, ticker = new Ticker(period));
-  return ticker;
-}
+const USAGE = bytesOf(USAGE_MARKER);
 
 export function proxyStream(opts: ProxyStreamOptions): ReadableStream<Uint8Array> {
   return new ProxyStreamSource(opts).stream;
@@ -128,8 +96,11 @@ class ProxyStreamSource implements Watch {
   readonly stream: ReadableStream<Uint8Array>;
   readonly #opts: ProxyStreamOptions;
   readonly #reader: ChunkReader;
-  readonly #framer = new SseFramer();
+  readonly #scanner = new SseScanner();
   readonly #ticker: Ticker;
+  /** The rewriter's marker as bytes (undefined: every event goes to the rewriter). */
+  readonly #marker: Uint8Array | undefined;
+  readonly #metered: boolean;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   /** Set by the pump, read and cleared by check(): cheaper than a clock read per chunk. */
   #fromBackend = false;
@@ -143,7 +114,10 @@ class ProxyStreamSource implements Watch {
 
   constructor(opts: ProxyStreamOptions) {
     this.#opts = opts;
-    this.#reader = smallChunkReader(opts.upstream);
+    this.#reader = chunkReader(opts.upstream);
+    const marker = opts.rewriter?.marker;
+    this.#marker = marker === undefined ? undefined : bytesOf(marker);
+    this.#metered = opts.shape !== "count_tokens";
     this.#lastFromBackend = this.#lastToClient = opts.timing.clock();
     this.#ticker = tickerFor(Math.min(opts.timing.keepaliveMs, opts.timing.idleTimeoutMs));
     this.#ticker.add(this);
@@ -186,13 +160,13 @@ class ProxyStreamSource implements Watch {
     if (now - this.#lastToClient >= timing.keepaliveMs) {
       this.#lastToClient = now;
       // Keepalive only between events: inside a passed-on event it would corrupt it.
-      if (this.#opts.rewriter || !this.#framer.pending) this.#send(KEEPALIVE);
+      if (this.#opts.rewriter || !this.#scanner.pending) this.#send(KEEPALIVE);
     }
   }
 
   async #pump(): Promise<void> {
-    const { meter, rewriter } = this.#opts;
-    const framer = this.#framer;
+    const rewriter = this.#opts.rewriter;
+    const scanner = this.#scanner;
     while (!this.#ended) {
       // A wait that starts now is measured from now, not from the last chunk.
       this.#fromBackend = true;
@@ -210,45 +184,117 @@ class ProxyStreamSource implements Watch {
       this.#waiting = false;
       if (this.#ended) return;
       if (result.done) {
-        let text = "";
-        for (const raw of framer.flushRaw()) {
-          meter.observeRaw(raw);
-          if (rewriter) text += rewriter.event(parseEvent(raw)) ?? raw;
-        }
-        if (rewriter?.end) text += rewriter.end();
-        if (text) this.#send(encoder.encode(text));
-        this.#end("completed");
-        this.#controller.close();
+        this.#finish();
         return;
       }
       this.#fromBackend = true;
       const chunk = result.value;
+      const count = scanner.push(chunk);
       if (!rewriter) {
         this.#send(chunk);
-        for (const raw of framer.pushRaw(chunk)) meter.observeRaw(raw);
+        if (count > 0 && this.#metered) this.#meter(chunk, count);
         return;
       }
-      const events = framer.push(chunk);
-      if (events.length === 0) continue;
-      let text = "";
-      for (const event of events) {
-        meter.observeEvent(event);
-        text += rewriter.event(event) ?? event.raw;
-      }
+      if (count === 0) continue;
+      const out = this.#rewrite(rewriter, chunk, count);
       // A translating rewriter may owe nothing for these events: read on.
-      if (text === "") continue;
-      this.#send(encoder.encode(text));
+      if (out === undefined) continue;
+      this.#send(out);
       return;
     }
   }
 
+  /** Reads usage from the events that ended in a passed-on chunk (most chunks have none). */
+  #meter(chunk: Uint8Array, count: number): void {
+    const scanner = this.#scanner;
+    if (!scanner.spans(0) && indexOfBytes(chunk, USAGE) < 0) return;
+    for (let i = 0; i < count; i++) {
+      const start = scanner.startOf(i);
+      const end = scanner.ends[i]!;
+      if (scanner.spans(i)) {
+        const bytes = scanner.event(chunk, i);
+        if (indexOfBytes(bytes, USAGE) >= 0) this.#opts.meter.observeRaw(decoder.decode(bytes));
+      } else if (indexOfBytes(chunk, USAGE, start, end) >= 0) {
+        this.#opts.meter.observeRaw(decoder.decode(chunk.subarray(start, end)));
+      }
+    }
+  }
+
+  /**
+   * The bytes owed to the client for the events that ended in `chunk`:
+   * events the rewriter leaves alone as they came (a view into the chunk
+   * when they are all such), the others rewritten.
+   */
+  #rewrite(rewriter: AnswerRewriter, chunk: Uint8Array, count: number): Uint8Array | undefined {
+    const scanner = this.#scanner;
+    const marker = this.#marker;
+    const pieces: (Uint8Array | string)[] = [];
+    /** A run of untouched events in `chunk`, not yet added to pieces. */
+    let runStart = -1;
+    let runEnd = -1;
+    for (let i = 0; i < count; i++) {
+      const start = scanner.startOf(i);
+      const end = scanner.ends[i]!;
+      const spans = scanner.spans(i);
+      const bytes = spans ? scanner.event(chunk, i) : chunk;
+      const from = spans ? 0 : start;
+      const to = spans ? bytes.length : end;
+      const usage = this.#metered && indexOfBytes(bytes, USAGE, from, to) >= 0;
+      const touched = marker === undefined || indexOfBytes(bytes, marker, from, to) >= 0;
+      let text: string | undefined;
+      if (usage || touched) {
+        const raw = decoder.decode(bytes.subarray(from, to));
+        const event = parseEvent(raw);
+        if (usage) this.#opts.meter.observeEvent(event);
+        if (touched) text = rewriter.event(event);
+      }
+      if (text === undefined && !spans) {
+        if (runStart < 0) runStart = start;
+        runEnd = end;
+        continue;
+      }
+      if (runStart >= 0) {
+        pieces.push(chunk.subarray(runStart, runEnd));
+        runStart = -1;
+      }
+      pieces.push(text ?? bytes);
+    }
+    if (runStart >= 0) pieces.push(chunk.subarray(runStart, runEnd));
+    return joinPieces(pieces);
+  }
+
+  /** The backend's stream ended: a trailing event without its blank line, and what a rewriter still owes. */
+  #finish(): void {
+    const { meter, rewriter } = this.#opts;
+    const rest = this.#scanner.flush();
+    const pieces: (Uint8Array | string)[] = [];
+    if (rest !== undefined) {
+      const usage = this.#metered && indexOfBytes(rest, USAGE) >= 0;
+      if (usage || rewriter) {
+        const event = parseEvent(decoder.decode(rest));
+        if (usage) meter.observeEvent(event);
+        if (rewriter) pieces.push(rewriter.event(event) ?? rest);
+      }
+    }
+    if (rewriter?.end) pieces.push(rewriter.end());
+    const out = joinPieces(pieces);
+    if (out !== undefined) this.#send(out);
+    this.#end("completed");
+    this.#controller.close();
+  }
+
   #send(bytes: Uint8Array): void {
-    this.#controller.enqueue(bytes);
+    this.#write(bytes);
     this.#toClient = true;
     if (!this.#firstByte) {
       this.#firstByte = true;
       this.#opts.onFirstByte();
     }
+  }
+
+  #write(bytes: Uint8Array): void {
+    this.#controller.enqueue(bytes);
+    this.#opts.observer?.(bytes);
   }
 
   #end(outcome: StreamOutcome): void {
@@ -263,93 +309,77 @@ class ProxyStreamSource implements Watch {
     this.#end(outcome);
     this.#opts.abort.abort();
     this.#reader.cancel().catch(() => {});
-    if (!this.#opts.rewriter && this.#framer.pending) {
+    if (!this.#opts.rewriter && this.#scanner.pending) {
       this.#controller.error(new Error(message));
       return;
     }
     const event = this.#opts.rewriter?.fail?.(code, message) ??
       streamErrorEvent(this.#opts.shape, code, message);
-    this.#controller.enqueue(encoder.encode(event));
+    this.#write(encoder.encode(event));
     this.#controller.close();
   }
 }
 
-/** Bytes an open stream keeps for its pending read (see smallChunkReader). */
-export const STREAM_READ_SIZE = 8 * 1024;
+/** One Uint8Array of the pieces (text encoded); undefined when they are empty. */
+function joinPieces(pieces: (Uint8Array | string)[]): Uint8Array | undefined {
+  if (pieces.length === 1 && typeof pieces[0] !== "string") {
+    return pieces[0]!.length === 0 ? undefined : pieces[0];
+  }
+  const parts = pieces.map((p) => typeof p === "string" ? encoder.encode(p) : p);
+  let total = 0;
+  for (const p of parts) total += p.length;
+  if (total === 0) return undefined;
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Bytes an open stream's first pending read takes (see chunkReader). */
+export const STREAM_READ_SIZE = 4 * 1024;
+/** The most a read takes when the backend sends faster than the client reads. */
+export const STREAM_READ_MAX = 64 * 1024;
 
 interface ChunkReader {
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
   cancel(reason?: unknown): Promise<void>;
 }
 
+const DONE = { done: true } as ReadableStreamReadDoneResult<Uint8Array>;
+
 /**
- * Reads a byte stream through one reused STREAM_READ_SIZE buffer. The
- * runtime's default reader allocates 64 KiB for every pending read, which an
- * idle open stream holds for its whole life: 64 MB for 1000 streams. Bodies
- * that are not byte streams fall back to the default reader.
+ * Reads a byte stream into a fresh buffer per read, whose filled view is
+ * then the chunk the client gets (no copy). The runtime's default reader
+ * would allocate 64 KiB for every read, which an idle open stream holds for
+ * its whole life (64 MB for 1000 streams); here a read takes
+ * STREAM_READ_SIZE, doubled after a read that filled its buffer (up to
+ * STREAM_READ_MAX), halved again after one that used less than a quarter.
+ * Bodies that are not byte streams are read as they are: their chunks
+ * pass unchanged.
  */
-function smallChunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
+function chunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
   let byob: ReadableStreamBYOBReader;
   try {
     byob = body.getReader({ mode: "byob" });
   } catch {
     return body.getReader();
   }
-  let buffer = new Uint8Array(STREAM_READ_SIZE);
+  let size = STREAM_READ_SIZE;
   return {
     async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-      const result = await byob.read(buffer);
+      const result = await byob.read(new Uint8Array(size));
       const view = result.value;
-      if (result.done || view === undefined) {
-        return { done: true } as ReadableStreamReadDoneResult<Uint8Array>;
-      }
-      const copy = view.slice();
-      // The buffer was transferred into the view: take it back for the next read.
-      buffer = new Uint8Array(view.buffer);
-      return { done: false, value: copy };
+      if (result.done || view === undefined) return DONE;
+      if (view.length === size) size = Math.min(STREAM_READ_MAX, size * 2);
+      else if (view.length * 4 < size && size > STREAM_READ_SIZE) size /= 2;
+      return { done: false, value: view };
     },
     cancel: (reason?: unknown) => byob.cancel(reason),
   };
-}
-
-/**
- * Calls `onIdle` once `ms` pass without touch(), checked by the shared
- * ticker (up to a fifth of `ms`, at most 1 s, late; never early). A timer of
- * its own per request cost a measurable share of a proxied request.
- */
-export class IdleTimer implements Watch {
-  #last: number;
-  #touched = false;
-  #stopped = false;
-  readonly #ticker: Ticker;
-
-  constructor(private readonly ms: number, private readonly onIdle: () => void) {
-    this.#last = performance.now();
-    this.#ticker = tickerFor(ms);
-    this.#ticker.add(this);
-  }
-
-  /** Cheap enough for every chunk: the ticker reads the clock. */
-  touch(): void {
-    this.#touched = true;
-  }
-
-  stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#ticker.delete(this);
-  }
-
-  check(): void {
-    const now = performance.now();
-    if (this.#touched) {
-      this.#touched = false;
-      this.#last = now;
-    } else if (now - this.#last >= this.ms) {
-      this.stop();
-      this.onIdle();
-    }
-  }
 }
 
 /**
@@ -434,18 +464,19 @@ export class StallError extends Error {
 /**
  * What the client is told when a body Kleis reads itself (an error answer, a
  * JSON answer, a stream collected into JSON) could not be read. Whether the
- * client left is judged from the client's own signal: the backend request's
- * controller is aborted on a stall and whenever reading stops early too, so
- * it cannot tell a client that left from a backend that broke off.
+ * client left is judged from the client's link (client_link.ts): the backend
+ * request's controller is aborted on a stall and whenever reading stops
+ * early too, so it cannot tell a client that left from a backend that broke
+ * off.
  */
 export function readFailure(
   error: unknown,
   provider: ProviderId,
   idleTimeoutMs: number,
-  client: AbortSignal,
+  clientGone: boolean,
 ): KleisError {
   if (error instanceof KleisError) return error;
-  if (client.aborted) return clientClosed();
+  if (clientGone) return clientClosed();
   if (error instanceof StallError) return backendTimeout(provider, idleTimeoutMs);
   return backendUnreachable(provider);
 }

@@ -34,6 +34,9 @@ function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+/** Text every event or answer that carries token usage contains. */
+export const USAGE_MARKER = '"usage"';
+
 export class UsageMeter {
   #usage: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
@@ -45,14 +48,14 @@ export class UsageMeter {
 
   /** One event of a stream, as its exact text: parsed only when it mentions usage. */
   observeRaw(raw: string): void {
-    if (this.shape === "count_tokens" || raw.indexOf('"usage"') < 0) return;
+    if (this.shape === "count_tokens" || raw.indexOf(USAGE_MARKER) < 0) return;
     this.observeEvent(parseEvent(raw));
   }
 
   /** One event of a stream. */
   observeEvent(event: SseEvent): void {
     const data = event.data;
-    if (data === null || this.shape === "count_tokens" || data.indexOf('"usage"') < 0) return;
+    if (data === null || this.shape === "count_tokens" || data.indexOf(USAGE_MARKER) < 0) return;
     const parsed = parseJsonObject(data);
     if (!parsed) return;
     if (this.shape === "responses") {

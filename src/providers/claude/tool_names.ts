@@ -131,6 +131,7 @@ export function toolNameRewriter(map: ToolNameMap): AnswerRewriter {
       for (const block of body["content"]) changed = renameBlockDown(block, map) || changed;
       return changed ? body : undefined;
     },
+    marker: "content_block_start",
     event(event: SseEvent): string | undefined {
       const data = event.data;
       if (data === null || data.indexOf("content_block_start") < 0) return undefined;
