@@ -11,7 +11,7 @@
  *
  * What stays at module level holds no app state: compiled scope patterns
  * (keys/scopes.ts, a pure function of the pattern text), the stream
- * watchdog timers (proxy/streaming.ts, shared intervals that only check
+ * watchdog timers (proxy/ticker.ts, shared intervals that only check
  * each stream's own deadlines), the per-process sequence of time-ordered
  * ids (crypto.ts) and the process's id in refresh lease records
  * (accounts/refresh.ts). Objects an app builds once (the proxy engine's

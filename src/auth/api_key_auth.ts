@@ -211,12 +211,20 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): void {
 /**
  * A concurrency slot is held until the response body has been sent (or the
  * client went away), not just until the handler returned a streaming
- * Response.
+ * Response. Under Deno.serve the handler info (Hono's `c.env`) has a
+ * `completed` promise that settles exactly then, so no stream is wrapped
+ * around the body; elsewhere (app.request in tests) the body is wrapped.
  */
-function releaseWhenSent(c: { res: Response }, lease: KeyLease): void {
+function releaseWhenSent(c: { res: Response; env: unknown }, lease: KeyLease): void {
   const res = c.res;
   if (!res.body) {
     void lease.release();
+    return;
+  }
+  const completed = (c.env as { completed?: unknown } | undefined)?.completed;
+  if (completed instanceof Promise) {
+    const release = () => void lease.release();
+    completed.then(release, release);
     return;
   }
   const reader = res.body.getReader();

@@ -156,7 +156,10 @@ export class ProxyService {
       }
       // The slot is freed when the usage is recorded, which may be before
       // the middleware sees the body sent (release is idempotent).
-      tracker.onEnd(() => void call.lease.release());
+      // The callback lives as long as the answer's stream: it keeps the
+      // lease only, never `call` (whose readBody holds the whole request context).
+      const { lease } = call;
+      tracker.onEnd(() => void lease.release());
       const built = plan.build();
       if (built.local) {
         tracker.firstByte();

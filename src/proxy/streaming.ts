@@ -95,7 +95,11 @@ export function proxyStream(opts: ProxyStreamOptions): ReadableStream<Uint8Array
 class ProxyStreamSource implements Watch {
   readonly stream: ReadableStream<Uint8Array>;
   readonly #opts: ProxyStreamOptions;
-  readonly #reader: ChunkReader;
+  /** The backend body's reader: BYOB for byte streams (fetch bodies), else the default one. */
+  readonly #byob: ReadableStreamBYOBReader | undefined;
+  readonly #plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** Bytes the next BYOB read takes (see readSize). */
+  #readSize = STREAM_READ_SIZE;
   readonly #scanner = new SseScanner();
   readonly #ticker: Ticker;
   /** The rewriter's marker as bytes (undefined: every event goes to the rewriter). */
@@ -114,7 +118,11 @@ class ProxyStreamSource implements Watch {
 
   constructor(opts: ProxyStreamOptions) {
     this.#opts = opts;
-    this.#reader = chunkReader(opts.upstream);
+    try {
+      this.#byob = opts.upstream.getReader({ mode: "byob" });
+    } catch {
+      this.#plain = opts.upstream.getReader();
+    }
     const marker = opts.rewriter?.marker;
     this.#marker = marker === undefined ? undefined : bytesOf(marker);
     this.#metered = opts.shape !== "count_tokens";
@@ -129,7 +137,7 @@ class ProxyStreamSource implements Watch {
       cancel: () => {
         this.#end("client_aborted");
         this.#opts.abort.abort();
-        this.#reader.cancel().catch(() => {});
+        this.#cancelUpstream();
       },
     }, { highWaterMark: 0 });
   }
@@ -172,8 +180,10 @@ class ProxyStreamSource implements Watch {
       this.#fromBackend = true;
       this.#waiting = true;
       let result: ReadableStreamReadResult<Uint8Array>;
+      const byob = this.#byob;
       try {
-        result = await this.#reader.read();
+        // A fresh buffer per read: its filled view is the chunk the client gets.
+        result = byob ? await byob.read(new Uint8Array(this.#readSize)) : await this.#plain!.read();
       } catch (error) {
         this.#waiting = false;
         if (this.#ended) return;
@@ -189,6 +199,7 @@ class ProxyStreamSource implements Watch {
       }
       this.#fromBackend = true;
       const chunk = result.value;
+      if (byob) this.#readSize = readSize(this.#readSize, chunk.length);
       const count = scanner.push(chunk);
       if (!rewriter) {
         this.#send(chunk);
@@ -283,6 +294,10 @@ class ProxyStreamSource implements Watch {
     this.#controller.close();
   }
 
+  #cancelUpstream(): void {
+    (this.#byob ?? this.#plain)!.cancel().catch(() => {});
+  }
+
   #send(bytes: Uint8Array): void {
     this.#write(bytes);
     this.#toClient = true;
@@ -308,7 +323,7 @@ class ProxyStreamSource implements Watch {
   #fail(outcome: StreamOutcome, code: string, message: string): void {
     this.#end(outcome);
     this.#opts.abort.abort();
-    this.#reader.cancel().catch(() => {});
+    this.#cancelUpstream();
     if (!this.#opts.rewriter && this.#scanner.pending) {
       this.#controller.error(new Error(message));
       return;
@@ -339,47 +354,23 @@ function joinPieces(pieces: (Uint8Array | string)[]): Uint8Array | undefined {
   return out;
 }
 
-/** Bytes an open stream's first pending read takes (see chunkReader). */
-export const STREAM_READ_SIZE = 4 * 1024;
+/** Bytes an open stream's first pending read takes (see readSize). */
+export const STREAM_READ_SIZE = 2 * 1024;
 /** The most a read takes when the backend sends faster than the client reads. */
 export const STREAM_READ_MAX = 64 * 1024;
 
-interface ChunkReader {
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  cancel(reason?: unknown): Promise<void>;
-}
-
-const DONE = { done: true } as ReadableStreamReadDoneResult<Uint8Array>;
-
 /**
- * Reads a byte stream into a fresh buffer per read, whose filled view is
- * then the chunk the client gets (no copy). The runtime's default reader
- * would allocate 64 KiB for every read, which an idle open stream holds for
- * its whole life (64 MB for 1000 streams); here a read takes
- * STREAM_READ_SIZE, doubled after a read that filled its buffer (up to
- * STREAM_READ_MAX), halved again after one that used less than a quarter.
- * Bodies that are not byte streams are read as they are: their chunks
- * pass unchanged.
+ * The size of the next read of a byte stream, after one that got `got`
+ * bytes into `size`. The runtime's default reader would allocate 64 KiB for
+ * every read, which an idle open stream holds for its whole life (64 MB for
+ * 1000 streams); here a read takes STREAM_READ_SIZE, doubled after a read
+ * that filled its buffer (up to STREAM_READ_MAX), halved again after one
+ * that used less than a quarter.
  */
-function chunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
-  let byob: ReadableStreamBYOBReader;
-  try {
-    byob = body.getReader({ mode: "byob" });
-  } catch {
-    return body.getReader();
-  }
-  let size = STREAM_READ_SIZE;
-  return {
-    async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-      const result = await byob.read(new Uint8Array(size));
-      const view = result.value;
-      if (result.done || view === undefined) return DONE;
-      if (view.length === size) size = Math.min(STREAM_READ_MAX, size * 2);
-      else if (view.length * 4 < size && size > STREAM_READ_SIZE) size /= 2;
-      return { done: false, value: view };
-    },
-    cancel: (reason?: unknown) => byob.cancel(reason),
-  };
+function readSize(size: number, got: number): number {
+  if (got === size) return Math.min(STREAM_READ_MAX, size * 2);
+  if (got * 4 < size && size > STREAM_READ_SIZE) return size / 2;
+  return size;
 }
 
 /**
