@@ -5,6 +5,8 @@
  *
  *   (a) the backend called directly (once, for scale)
  *   (b) a bare Deno fetch pass-through (10 lines; the ceiling for any proxy here)
+ *   (e) the same with its answer relayed through a bare JS stream (the floor
+ *       of any stream layer that reads the bytes; SSE and memory only)
  *   (c) Kleis (main.ts): key auth, limits (high requestsPerMinute), account
  *       selection, usage capture, POST /copilot/v1/chat/completions
  *   (d) Kleis translating: the same backend reached as Anthropic Messages
@@ -342,6 +344,7 @@ export async function run(): Promise<void> {
   );
   const backend = await spawn([SERVERS, "backend"]);
   const passthrough = await spawn([SERVERS, "passthrough", backend.url]);
+  const relay = await spawn([SERVERS, "relay", backend.url]);
   const dir = await Deno.makeTempDir({ prefix: "kleis-bench-proxy-" });
   const kvPath = `${dir}/kleis.db`;
   const secret = await seed(kvPath, backend.url);
@@ -359,6 +362,12 @@ export async function run(): Promise<void> {
       url: `${passthrough.url}/chat/completions`,
       headers: {},
       pid: passthrough.pid,
+    };
+    const floor: CompareTarget = {
+      label: "(e) bare JS relay",
+      url: `${relay.url}/chat/completions`,
+      headers: {},
+      pid: relay.pid,
     };
     const own: CompareTarget = {
       label: "(c) Kleis",
@@ -389,12 +398,14 @@ export async function run(): Promise<void> {
     };
     const kleisMemory = await held(kleis.pid, own.url);
     const passMemory = await held(passthrough.pid, pass.url);
+    const relayMemory = await held(relay.pid, floor.url);
     const mem = (m: typeof kleisMemory) =>
       `idle ${f(m.idle.rssMb, 1)} MB RSS; with ${m.opened} open streams ${
         f(m.open.rssMb, 1)
       } MB RSS, peak ${f(m.open.hwmMb, 1)} MB`;
     console.log(`memory: (c) Kleis ${mem(kleisMemory)}`);
     console.log(`        (b) pass-through ${mem(passMemory)}`);
+    console.log(`        (e) bare JS relay ${mem(relayMemory)}`);
     if (Deno.env.get("BENCH_ONLY") === "memory") return;
 
     const slice: LoadFn = (t, stream, ms, concurrency) =>
@@ -406,7 +417,7 @@ export async function run(): Promise<void> {
       concurrency: CONCURRENCY,
       ...rounds,
     });
-    const sse = await compareCase([pass, own], slice, {
+    const sse = await compareCase([pass, own, floor], slice, {
       stream: true,
       concurrency: CONCURRENCY,
       ...rounds,
@@ -468,7 +479,7 @@ export async function run(): Promise<void> {
     );
 
     const [pj, kj] = json as [CaseFigures, CaseFigures];
-    const [ps, ks] = sse as [CaseFigures, CaseFigures];
+    const [ps, ks, fs] = sse as [CaseFigures, CaseFigures, CaseFigures];
     const [p1, k1] = single as [CaseFigures, CaseFigures];
     printVerdicts([
       verdict("server CPU per JSON request", kj.cpuUs / pj.cpuUs, "≤", 1.5),
@@ -491,6 +502,13 @@ export async function run(): Promise<void> {
           f(kleisCold - passCold, 0)
         } ms)`,
     );
+    console.log(
+      `  floor of any JS stream layer, (e) vs (b): SSE CPU ${f(fs.cpuUs / ps.cpuUs)}x, RSS with ` +
+        `open streams ${f(relayMemory.open.rssMb - relayMemory.idle.rssMb, 1)} MB over idle vs ` +
+        `${f(passMemory.open.rssMb - passMemory.idle.rssMb, 1)} MB (Kleis: ` +
+        `${f(kleisMemory.open.rssMb - kleisMemory.idle.rssMb, 1)} MB over its idle ` +
+        `${f(kleisMemory.idle.rssMb, 1)} MB)`,
+    );
     await translationCpu(own, translated);
     const writes = await kvWritesPerRequest(backend.url);
     console.log(
@@ -500,6 +518,7 @@ export async function run(): Promise<void> {
   } finally {
     await kleis.stop();
     await passthrough.stop();
+    await relay.stop();
     await backend.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -6,6 +6,11 @@
  *                      event and keeps the stream open until the client leaves
  *   passthrough <url>  the bare Deno fetch pass-through (the ceiling for any
  *                      proxy on this runtime)
+ *   relay <url>        the same, but the answer's body relayed through the
+ *                      least a proxy that reads the bytes needs: a JS
+ *                      ReadableStream whose pull does one BYOB read and one
+ *                      enqueue (the floor for any stream layer in JS; the
+ *                      pass-through hands the body to Deno.serve natively)
  *
  * Each prints its port on stdout once listening.
  */
@@ -89,8 +94,29 @@ if (import.meta.main) {
       });
       return new Response(res.body, { status: res.status, headers: res.headers });
     });
+  } else if (mode === "relay") {
+    Deno.serve({ hostname: "127.0.0.1", port: 0, onListen }, async (req) => {
+      const url = new URL(req.url);
+      const res = await fetch(target + url.pathname, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: req.signal,
+      });
+      if (!res.body) return new Response(null, { status: res.status, headers: res.headers });
+      const reader = res.body.getReader({ mode: "byob" });
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const r = await reader.read(new Uint8Array(2048)).catch(() => ({ done: true as const }));
+          if (r.done) c.close();
+          else c.enqueue(r.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      }, { highWaterMark: 0 });
+      return new Response(body, { status: res.status, headers: res.headers });
+    });
   } else {
-    console.error("usage: proxy_bench_servers.ts backend | passthrough <backend url>");
+    console.error("usage: proxy_bench_servers.ts backend | passthrough | relay <backend url>");
     Deno.exit(2);
   }
 }
