@@ -101,6 +101,18 @@ export const keys = {
   /** Held while one instance restores on start; left behind by a crash, it marks an unfinished restore. */
   restoreLease: () => ["backup", "restore_lease"] as const,
 
+  // --- Alerts (src/alerts) ---
+  /** The webhook settings: URL, sealed signing secret, events, thresholds. */
+  alertSettings: () => ["alert_settings"] as const,
+  /**
+   * Taken (checked absent) when an alert is raised: one alert per event,
+   * subject and period however many instances see the event.
+   */
+  alertDedup: (type: string, subject: string, period: string) =>
+    ["alert_dedup", type, subject, period] as const,
+  /** One alert and its delivery state: pending (with attempts so far), sent or failed. */
+  alertDelivery: (alertId: string) => ["alert_delivery", alertId] as const,
+
   // --- Health ---
   healthProbe: () => ["meta", "health_probe"] as const,
 } as const;

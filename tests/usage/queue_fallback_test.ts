@@ -10,7 +10,7 @@ import {
   isQueueUnsupportedError,
   kvHasQueues,
   queuesKnownAbsent,
-} from "../../src/usage/queue_support.ts";
+} from "../../src/kv/queues.ts";
 import { testConfig } from "../support/test_config.ts";
 import { testDeps } from "../support/test_deps.ts";
 import { expectedCounters, syntheticEvents, waitForRequests } from "./helpers.ts";
