@@ -196,8 +196,8 @@ Deno.test({
             identity: { externalId: "chatgpt-alerts", label: "Team Codex" },
           }, { source: "test" });
           fakes.world.revoke(again.refresh_token);
-        // Past the window in which a forced refresh takes just-written tokens as they are.
-        deps.clock.advance(FORCE_DEBOUNCE_MS + 1_000);
+          // Past the window in which a forced refresh takes just-written tokens as they are.
+          deps.clock.advance(FORCE_DEBOUNCE_MS + 1_000);
           await admin("POST", `/admin/accounts/${account.id}/refresh`);
           await receiver.waitFor((d) => d.body.type === "account.needs_login", 2);
           assert.equal((await recordsOf("account.needs_login")).length, 2);
