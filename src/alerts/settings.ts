@@ -8,14 +8,9 @@ import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { auditRecord } from "../audit.ts";
 import { seal, unseal } from "../crypto.ts";
-import { KleisError } from "../errors.ts";
+import { conflict } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
-import type {
-  AlertSettingsRecord,
-  AlertSettingsView,
-  AlertType,
-  EventSwitch,
-} from "./types.ts";
+import type { AlertSettingsRecord, AlertSettingsView, AlertType, EventSwitch } from "./types.ts";
 import { EVENT_SWITCHES } from "./types.ts";
 
 /** Bound as additional data: a sealed secret moved to another record does not open. */
@@ -174,5 +169,5 @@ export async function updateAlertSettings(
       .commit();
     if (result.ok) return settingsView(next);
   }
-  throw new KleisError(409, "conflict", "The alert settings kept changing; try again.");
+  throw conflict("write_conflict", "The alert settings kept changing; try again.");
 }
