@@ -82,15 +82,20 @@ Deno.test({
         primaryResetAt: resetAt,
         secondaryResetAt: resetAt + 86400,
       });
-      const issued = fakes.world.issueCodexTokens({ accountId: "chatgpt-alerts" });
-      const { account } = await saveLogin(deps, "codex", {
-        tokens: {
-          accessToken: issued.access_token,
-          refreshToken: issued.refresh_token,
-          expiresAt: deps.now() + issued.expires_in * 1000,
-        },
-        identity: { externalId: "chatgpt-alerts", label: "Team Codex" },
-      }, { source: "test" });
+      /** A Codex login (the same identity each time: a repeated login updates the account). */
+      const login = async () => {
+        const tokens = fakes.world.issueCodexTokens({ accountId: "chatgpt-alerts" });
+        const { account } = await saveLogin(deps, "codex", {
+          tokens: {
+            accessToken: tokens.access_token,
+            refreshToken: tokens.refresh_token,
+            expiresAt: deps.now() + tokens.expires_in * 1000,
+          },
+          identity: { externalId: "chatgpt-alerts", label: "Team Codex" },
+        }, { source: "test" });
+        return { account, tokens };
+      };
+      const { account, tokens: issued } = await login();
 
       const ask = async () => {
         const res = await app.request("/openai/v1/responses", {
@@ -186,15 +191,7 @@ Deno.test({
           await admin("POST", `/admin/accounts/${account.id}/refresh`);
           assert.equal((await recordsOf("account.needs_login")).length, 1);
           // Logged in again, then refused again: a new alert.
-          const again = fakes.world.issueCodexTokens({ accountId: "chatgpt-alerts" });
-          await saveLogin(deps, "codex", {
-            tokens: {
-              accessToken: again.access_token,
-              refreshToken: again.refresh_token,
-              expiresAt: deps.now() + again.expires_in * 1000,
-            },
-            identity: { externalId: "chatgpt-alerts", label: "Team Codex" },
-          }, { source: "test" });
+          const { tokens: again } = await login();
           fakes.world.revoke(again.refresh_token);
           // Past the window in which a forced refresh takes just-written tokens as they are.
           deps.clock.advance(FORCE_DEBOUNCE_MS + 1_000);
