@@ -2,7 +2,9 @@
  * The Alerts view in headless Chromium against main.ts as a real process:
  * the webhook is configured through the page, bad input is refused with a
  * message and changes nothing, and "Send test alert" reaches a real
- * receiver that checks the signature. The secret never shows in the page.
+ * receiver that checks the signature. A backup that fails in that process
+ * is then alerted through its own queue listener. The secret never shows in
+ * the page or the process's output.
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
@@ -14,6 +16,7 @@ import {
   chromiumAvailable,
   launchBrowser,
 } from "../support/browser.ts";
+import { credentialFixture } from "../support/fixtures.ts";
 import { startReceiver } from "./receiver.ts";
 
 const SECRET = "whsec-browser-test-0123456789abcdef";
@@ -40,7 +43,11 @@ Deno.test({
     );
     const fakes = await startAllFakes();
     await using receiver = await startReceiver({ secret: SECRET });
-    await using kleis = await startKleis({ env: fakes.env });
+    // A backup target that cannot be written: a directory under a regular file.
+    const blocker = await Deno.makeTempFile({ prefix: "kleis-alerts-page-" });
+    await using kleis = await startKleis({
+      env: { ...fakes.env, KLEIS_BACKUP_TARGET: `dir:${blocker}/backups` },
+    });
     await using browser = await launchBrowser();
     const { page, problems } = await browser.newPage();
     page.setDefaultTimeout(15_000);
@@ -77,7 +84,7 @@ Deno.test({
       await t.step("saves URL, secret, events and thresholds", async () => {
         await field(page, "url").fill(receiver.url);
         await field(page, "secret").fill(SECRET);
-        await field(page, "event-backupFailed").uncheck();
+        await field(page, "event-quota").uncheck();
         await field(page, "quotaThresholdPercent").fill("90");
         await field(page, "keyTokensThresholdPercent").fill("75");
         await page.click(`${VIEW} button[type="submit"]`);
@@ -88,15 +95,15 @@ Deno.test({
         assert.equal(stored.secretSet, true);
         assert.deepEqual(stored.events, {
           needsLogin: true,
-          quota: true,
+          quota: false,
           keyTokens: true,
-          backupFailed: false,
+          backupFailed: true,
         });
         assert.equal(stored.quotaThresholdPercent, 90);
         assert.equal(stored.keyTokensThresholdPercent, 75);
         // The reloaded form shows what is stored, and the secret only as "set".
         assert.equal(await field(page, "quotaThresholdPercent").inputValue(), "90");
-        assert.equal(await field(page, "event-backupFailed").isChecked(), false);
+        assert.equal(await field(page, "event-quota").isChecked(), false);
         assert.equal(await field(page, "secret").inputValue(), "");
         assert.match(await field(page, "secret").getAttribute("placeholder") ?? "", /is set/);
       });
@@ -112,6 +119,27 @@ Deno.test({
           assert.equal(d.signatureValid, true);
           await page.evaluate("globalThis.scrollTo(0, 0)");
           await page.screenshot({ path: await artifactPath("alerts-1280.png"), fullPage: true });
+        },
+      );
+
+      await t.step(
+        "a failed backup in the running process: alerted through its queue",
+        async () => {
+          const headers = {
+            authorization: `Bearer ${kleis.adminToken}`,
+            "content-type": "application/json",
+          };
+          const imported = await fetch(`${base}/admin/accounts/copilot/import`, {
+            method: "POST",
+            headers,
+            body: await Deno.readTextFile(credentialFixture("copilot-hosts.json")),
+          });
+          assert.equal(imported.status, 200, await imported.text());
+          const run = await fetch(`${base}/admin/backups/run`, { method: "POST", headers });
+          assert.equal((await run.json()).ok, false);
+          const [d] = await receiver.waitFor((d) => d.body.type === "backup.failed");
+          assert.equal(d!.signatureValid, true);
+          assert.equal(d!.body.details.attempts, 1);
         },
       );
 
@@ -135,6 +163,7 @@ Deno.test({
       });
     } finally {
       await fakes.close();
+      await Deno.remove(blocker);
     }
   },
 });
