@@ -56,8 +56,11 @@ export function markQueuesUnavailable(
   const state = deps.runtime.get(QUEUES);
   if (state.unavailable !== undefined) return;
   state.unavailable = reason;
-  deps.log.warn("KV queues are not available here; usage is written directly.", {
-    reason,
-    ...(error === undefined ? {} : { error }),
-  });
+  deps.log.warn(
+    "KV queues are not available here; usage is written and alerts are sent directly.",
+    {
+      reason,
+      ...(error === undefined ? {} : { error }),
+    },
+  );
 }
