@@ -25,7 +25,13 @@ import { alertsOn, readAlertSettings } from "./settings.ts";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
-const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+/**
+ * Reset times of one window from two sources (headers in seconds, a usage
+ * endpoint in ISO time) or computed from "resets in N seconds" differ a
+ * little; windows are hours apart, so this much is one window.
+ */
+const RESET_TOLERANCE_MS = 10 * MINUTE_MS;
 const iso = (ms: number | undefined) => ms === undefined ? null : new Date(ms).toISOString();
 
 function accountSubject(account: AccountRecord | null, accountId: string) {
@@ -49,11 +55,8 @@ export function alertNeedsLogin(deps: Deps, accountId: string, reason: string): 
       summary: `Account ${name} needs a new login.`,
       subject: accountSubject(account.value, accountId),
       details: { reason },
-      dedup: {
-        subject: accountId,
-        period: `generation:${tokens.value?.generation ?? 0}`,
-        ttlMs: 30 * DAY_MS,
-      },
+      // The token generation grows with every login: a new login, a new alert.
+      dedup: { subject: accountId, period: tokens.value?.generation ?? 0, ttlMs: 30 * DAY_MS },
     });
   });
 }
@@ -66,15 +69,13 @@ export function alertQuota(deps: Deps, accountId: string, windows: QuotaWindow[]
     if (!alertsOn(settings, "account.quota")) return;
     const threshold = settings.quotaThresholdPercent / 100;
     const now = deps.now();
-    // Reset times are rounded to the minute: a backend that computes them from
-    // "resets in N seconds" must not make one window look like two.
-    const period = (w: QuotaWindow) =>
+    // A window without a reset time counts as one per UTC day.
+    const dedup = (w: QuotaWindow) =>
       w.resetsAt === undefined
-        ? `day:${utcDay(now)}`
-        : `reset:${Math.round(w.resetsAt / MINUTE_MS)}`;
+        ? { subject: `${accountId}/${w.name}`, period: dayStart(now) }
+        : { subject: `${accountId}/${w.name}`, period: w.resetsAt, tolerance: RESET_TOLERANCE_MS };
     const over = windows.filter((w) =>
-      w.usedFraction >= threshold &&
-      !alreadyRaised(deps, "account.quota", `${accountId}/${w.name}`, period(w))
+      w.usedFraction >= threshold && !alreadyRaised(deps, "account.quota", dedup(w))
     );
     if (over.length === 0) return;
     const account = (await deps.kv.get<AccountRecord>(keys.account(accountId))).value;
@@ -91,11 +92,7 @@ export function alertQuota(deps: Deps, accountId: string, windows: QuotaWindow[]
           thresholdPercent: settings.quotaThresholdPercent,
           resetsAt: iso(w.resetsAt),
         },
-        dedup: {
-          subject: `${accountId}/${w.name}`,
-          period: period(w),
-          ttlMs: Math.max(0, (w.resetsAt ?? now + DAY_MS) - now) + DAY_MS,
-        },
+        dedup: { ...dedup(w), ttlMs: Math.max(0, (w.resetsAt ?? now + DAY_MS) - now) + DAY_MS },
       });
     }
   });
@@ -107,7 +104,10 @@ export function alertKeyTokens(deps: Deps, grown: { keyId: string; day: string }
   alertInBackground(deps, async () => {
     const settings = await readAlertSettings(deps.kv);
     if (!alertsOn(settings, "key.tokens")) return;
-    const open = grown.filter((g) => !alreadyRaised(deps, "key.tokens", g.keyId, g.day));
+    const period = (day: string) => Date.parse(`${day}T00:00:00Z`);
+    const open = grown.filter((g) =>
+      !alreadyRaised(deps, "key.tokens", { subject: g.keyId, period: period(g.day) })
+    );
     // getMany reads at most 10 keys at a time.
     for (let i = 0; i < open.length; i += 5) {
       const batch = open.slice(i, i + 5);
@@ -133,7 +133,7 @@ export function alertKeyTokens(deps: Deps, grown: { keyId: string; day: string }
             usedPercent: share,
             thresholdPercent: settings.keyTokensThresholdPercent,
           },
-          dedup: { subject: g.keyId, period: g.day, ttlMs: 2 * DAY_MS },
+          dedup: { subject: g.keyId, period: period(g.day), ttlMs: 2 * DAY_MS },
         });
       }
     }
@@ -166,7 +166,7 @@ export function alertBackupFailed(deps: Deps, run: FailedBackup): void {
         consecutiveFailures: status?.consecutiveFailures ?? null,
         error: run.error ?? null,
       },
-      dedup: { subject: "scheduled", period: utcDay(deps.now()), ttlMs: 2 * DAY_MS },
+      dedup: { subject: "scheduled", period: dayStart(deps.now()), ttlMs: 2 * DAY_MS },
     });
   });
 }

@@ -105,11 +105,11 @@ export const keys = {
   /** The webhook settings: URL, sealed signing secret, events, thresholds. */
   alertSettings: () => ["alert_settings"] as const,
   /**
-   * Taken (checked absent) when an alert is raised: one alert per event,
-   * subject and period however many instances see the event.
+   * The period last alerted for an event and subject, moved forward in the
+   * commit that raises an alert: one alert per period however many
+   * instances see the event.
    */
-  alertDedup: (type: string, subject: string, period: string) =>
-    ["alert_dedup", type, subject, period] as const,
+  alertDedup: (type: string, subject: string) => ["alert_dedup", type, subject] as const,
   /** One alert and its delivery state: pending (with attempts so far), sent or failed. */
   alertDelivery: (alertId: string) => ["alert_delivery", alertId] as const,
 

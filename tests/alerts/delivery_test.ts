@@ -11,7 +11,7 @@ import { markNeedsLogin } from "../../src/accounts/refresh.ts";
 import { QuotaRecorder } from "../../src/proxy/quota_headroom.ts";
 import { startUsageConsumer } from "../../src/usage/consumer.ts";
 import { ALERT_TUNING } from "../../src/alerts/delivery.ts";
-import { alertBackupFailed } from "../../src/alerts/events.ts";
+import { alertBackupFailed, alertKeyTokens, alertQuota } from "../../src/alerts/events.ts";
 import { updateAlertSettings } from "../../src/alerts/settings.ts";
 import type { AlertDelivery } from "../../src/alerts/types.ts";
 import type { AccountRecord } from "../../src/model/accounts.ts";
@@ -100,6 +100,63 @@ Deno.test("two instances on one KV file raising the same events send one alert e
     assert.equal((await alertAudit(pair.a.kv)).length, 2);
   } finally {
     await pair[Symbol.asyncDispose](); // closes both KV handles, which ends both listeners
+    await stopA;
+    await stopB;
+  }
+});
+
+Deno.test("a late reading of an earlier period, or a reset time a little off, alerts nothing", async () => {
+  const pair = await twoInstances();
+  await using receiver = await startReceiver();
+  const stopA = startUsageConsumer(pair.a).catch(() => {});
+  const stopB = startUsageConsumer(pair.b).catch(() => {});
+  try {
+    const { a, b } = pair;
+    await updateAlertSettings(a, { url: receiver.url });
+    const reset = a.now() + 3_600_000;
+    const window = (
+      usedFraction: number,
+      resetsAt: number,
+    ) => [{ name: "5h", usedFraction, resetsAt }];
+    // Instance a alerts the window; b has no memory of it and must find it in KV.
+    alertQuota(a, "acct_1", window(0.9, reset));
+    await allDone(a);
+    // The usage endpoint gives the same window's reset 30 s off; a stale reading of the
+    // window before; then the next window.
+    alertQuota(b, "acct_1", window(0.95, reset + 30_000));
+    alertQuota(b, "acct_1", window(0.99, reset - 5 * 3_600_000));
+    await b.runtime.settled();
+    assert.equal((await deliveries(a.kv)).length, 1);
+    alertQuota(b, "acct_1", window(0.85, reset + 5 * 3_600_000));
+    await b.runtime.settled();
+
+    // Key tokens: today's alert, then a redelivered batch of yesterday's usage.
+    const today = new Date(a.now()).toISOString().slice(0, 10);
+    const yesterday = new Date(a.now() - 86_400_000).toISOString().slice(0, 10);
+    await a.kv.set(keys.apiKey("key_1"), {
+      id: "key_1",
+      label: "Agent",
+      limits: { tokensPerDay: 100 },
+    });
+    await a.kv.set(keys.tokensInDay("key_1", today), new Deno.KvU64(90n));
+    await a.kv.set(keys.tokensInDay("key_1", yesterday), new Deno.KvU64(95n));
+    alertKeyTokens(a, [{ keyId: "key_1", day: today }]);
+    await a.runtime.settled();
+    alertKeyTokens(b, [{ keyId: "key_1", day: yesterday }]);
+    await b.runtime.settled();
+
+    const records = await allDone(a);
+    assert.deepEqual(
+      records.map((d) => [d.body.type, d.body.details.resetsAt ?? d.body.details.day]).sort(),
+      [
+        ["account.quota", new Date(reset).toISOString()],
+        ["account.quota", new Date(reset + 5 * 3_600_000).toISOString()],
+        ["key.tokens", today],
+      ],
+    );
+    await receiver.waitFor(() => true, 3);
+  } finally {
+    await pair[Symbol.asyncDispose]();
     await stopA;
     await stopB;
   }
