@@ -65,7 +65,8 @@ export const keys = {
   usageEventSeen: (eventId: string) => ["usage_event_seen", eventId] as const,
   /**
    * A usage bucket: time first so a range listing reads a window in order.
-   * Dimensions absent from an event are "" (keys cannot hold null).
+   * Dimensions absent from an event are "" (keys cannot hold null). Buckets
+   * written before client and userAgent were kept end after endpoint.
    */
   usageMinute: (
     minute: number,
@@ -74,7 +75,20 @@ export const keys = {
     provider: string,
     model: string,
     endpoint: string,
-  ) => ["usage_buckets", minute, keyId, accountId, provider, model, endpoint] as const,
+    client = "",
+    userAgent = "",
+  ) =>
+    [
+      "usage_buckets",
+      minute,
+      keyId,
+      accountId,
+      provider,
+      model,
+      endpoint,
+      client,
+      userAgent,
+    ] as const,
   /** The same counters rolled up per hour, so 30-day windows read 60x fewer entries. */
   usageHour: (
     hour: number,
@@ -83,7 +97,10 @@ export const keys = {
     provider: string,
     model: string,
     endpoint: string,
-  ) => ["usage_hours", hour, keyId, accountId, provider, model, endpoint] as const,
+    client = "",
+    userAgent = "",
+  ) =>
+    ["usage_hours", hour, keyId, accountId, provider, model, endpoint, client, userAgent] as const,
   usageHoursPrefix: () => ["usage_hours"] as const,
   /** Where the queue parks a usage batch it gave up delivering; the retention job re-ingests it. */
   usageUndelivered: (batchId: string) => ["usage_undelivered", batchId] as const,

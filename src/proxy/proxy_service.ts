@@ -70,6 +70,8 @@ export interface ProxyCall {
   signal: AbortSignal;
   /** Reads the body (inside the service, so a failed read is answered and counted). */
   readBody: () => Promise<string>;
+  /** The caller's address (src/client_address.ts), for usage records. */
+  client?: string;
 }
 
 /** Kleis errors caused by the backend rather than by Kleis or the client. */
@@ -120,7 +122,15 @@ export class ProxyService {
     const tracker = new RequestTracker(
       deps,
       engine.services,
-      { requestId, keyId: key.id, provider: target.provider, model: null, endpoint: path },
+      {
+        requestId,
+        keyId: key.id,
+        provider: target.provider,
+        model: null,
+        endpoint: path,
+        client: call.client,
+        userAgent: call.headers.get("user-agent"),
+      },
       engine.timing.clock,
       startedAt,
     );
