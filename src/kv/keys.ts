@@ -14,6 +14,15 @@ export const keys = {
   /** Discovery token → key id. */
   apiKeyByDiscoveryToken: (token: string) => ["api_key_discovery", token] as const,
 
+  // --- Request capture (src/capture); capture ids are time-ordered ---
+  /** One captured request of a key: metadata, headers, body sizes. */
+  capture: (keyId: string, id: string) => ["captures", keyId, id] as const,
+  capturesOf: (keyId: string) => ["captures", keyId] as const,
+  /** A ≤ 60 000-byte part of a captured body ("request" or "answer"), redacted UTF-8. */
+  captureBody: (keyId: string, id: string, part: "request" | "answer", index: number) =>
+    ["capture_bodies", keyId, id, part, index] as const,
+  captureBodiesOf: (keyId: string, id: string) => ["capture_bodies", keyId, id] as const,
+
   // --- Limits (src/keys/limits.ts) ---
   requestsInMinute: (keyId: string, minute: number) => ["limit_rpm", keyId, minute] as const,
   concurrentSlots: (keyId: string) => ["limit_concurrent", keyId] as const,
