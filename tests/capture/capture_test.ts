@@ -19,7 +19,8 @@ const RETENTION_MS = 3_600_000;
 const MAX_BODY = 4096;
 const MAX_PER_KEY = 4;
 
-type Json = Record<string, any>; // deno-lint-ignore no-explicit-any
+// deno-lint-ignore no-explicit-any
+type Json = Record<string, any>;
 
 async function setup() {
   const fakes = await startAllFakes();
