@@ -26,7 +26,7 @@ const SECRET_HEADER_NAMES = new Set([
   "cookie",
   "set-cookie",
 ]);
-const SECRET_HEADER_PATTERN = /token|secret|password|cookie|credential|auth/i;
+const SECRET_HEADER_PATTERN = /token|secret|password|cookie|credential|auth|api-?key/i;
 
 const SECRET_FIELD_NAMES =
   "access_token|refresh_token|id_token|client_secret|api_key|apiKey|password|secret|token|accessToken|refreshToken";
