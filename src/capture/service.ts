@@ -96,7 +96,7 @@ export async function viewCapture(deps: Deps, keyId: string, id: string): Promis
 export async function deleteCapture(deps: Deps, keyId: string, id: string): Promise<void> {
   await requireKey(deps, keyId);
   // An expired capture not yet cleaned up by expireIn is gone as far as the admin can see.
-  if (!(await getCapture(deps, keyId, id)) || !(await removeCapture(deps.kv, keyId, id))) {
+  if (!(await getCapture(deps, keyId, id)) || !(await removeCapture(deps, keyId, id))) {
     throw notFound(`The capture ${id}`);
   }
   await appendAudit(deps, {

@@ -21,7 +21,10 @@ export const keys = {
   /** A ≤ 60 000-byte part of a captured body ("request" or "answer"), redacted UTF-8. */
   captureBody: (keyId: string, id: string, part: "request" | "answer", index: number) =>
     ["capture_bodies", keyId, id, part, index] as const,
-  captureBodiesOf: (keyId: string, id: string) => ["capture_bodies", keyId, id] as const,
+  captureBodiesOf: (keyId: string, id?: string) =>
+    (id === undefined ? ["capture_bodies", keyId] : ["capture_bodies", keyId, id]) as Deno.KvKey,
+  /** The key's captures oldest first ({id, part counts, expiresAt}), for the count cap. */
+  captureIndex: (keyId: string) => ["capture_index", keyId] as const,
 
   // --- Limits (src/keys/limits.ts) ---
   requestsInMinute: (keyId: string, minute: number) => ["limit_rpm", keyId, minute] as const,
