@@ -13,7 +13,7 @@ import {
   chromiumAvailable,
   launchBrowser,
 } from "../support/browser.ts";
-import { adminPost } from "../support/e2e_setup.ts";
+import { adminPost, importClaude } from "../support/e2e_setup.ts";
 
 async function screenshot(page: Page, name: string) {
   await page.evaluate("globalThis.scrollTo(0, 0)");
@@ -40,12 +40,7 @@ Deno.test({
     const { page, problems } = await browser.newPage();
     page.setDefaultTimeout(15_000);
     try {
-      const claude = fakes.world.issueClaudeTokens();
-      await adminPost(kleis, "/accounts/claude/import", {
-        accessToken: claude.access_token,
-        refreshToken: claude.refresh_token,
-        expiresAt: fakes.world.now() + claude.expires_in * 1000,
-      });
+      const claude = await importClaude(fakes, kleis);
       const created = await adminPost(kleis, "/keys", { label: "capture me" });
       const secret = created.secret as string;
       const keyId = (created.key as { id: string }).id;

@@ -6,14 +6,9 @@
  * clock, audit entries, and the admin API's refusals.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../../src/app.ts";
 import { listAudit } from "../../src/audit.ts";
 import { keys } from "../../src/kv/keys.ts";
-import type { Config } from "../../src/config.ts";
-import { startAllFakes } from "../fakes/mod.ts";
-import { upstreamOf } from "../proxy/harness.ts";
-import { testDeps } from "../support/test_deps.ts";
-import { saveLogin } from "../../src/accounts/repository.ts";
+import { accountsEnv, seedAccount } from "../accounts/helpers.ts";
 
 const RETENTION_MS = 3_600_000;
 const MAX_BODY = 4096;
@@ -23,42 +18,19 @@ const MAX_PER_KEY = 4;
 type Json = Record<string, any>;
 
 async function setup() {
-  const fakes = await startAllFakes();
-  const deps = await testDeps({
+  const env = await accountsEnv({
     config: {
-      upstream: Object.freeze(upstreamOf(fakes.env)),
       capture: Object.freeze({
         retentionMs: RETENTION_MS,
         maxBodyBytes: MAX_BODY,
         maxPerKey: MAX_PER_KEY,
       }),
-    } as Partial<Config>,
-  });
-  fakes.world.now = deps.clock.now;
-  const app = createApp(deps);
-  const claude = fakes.world.issueClaudeTokens({ uuid: crypto.randomUUID() });
-  await saveLogin(deps, "claude", {
-    tokens: {
-      accessToken: claude.access_token,
-      refreshToken: claude.refresh_token,
-      expiresAt: deps.now() + claude.expires_in * 1000,
     },
-    identity: { externalId: "claude-capture", label: "claude capture" },
-  }, { source: "test" });
-
+  });
+  const { tokens: claude } = await seedAccount(env, "claude", { expiresInSec: 8 * 3600 });
   const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await app.request(`/admin${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${deps.config.adminToken}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined
-        ? {}
-        : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : undefined) as Json, text };
+    const res = await env.admin(method, path, body);
+    return { ...res, json: res.json as Json, text: JSON.stringify(res.json) };
   };
   const createKey = async (label: string) => {
     const res = await admin("POST", "/keys", { label });
@@ -70,7 +42,7 @@ async function setup() {
     body: unknown,
     headers: Record<string, string> = {},
   ) => {
-    const res = await app.request("/anthropic/v1/messages", {
+    const res = await env.app.request("/anthropic/v1/messages", {
       method: "POST",
       headers: {
         "x-api-key": secret,
@@ -84,16 +56,13 @@ async function setup() {
     return { status: res.status, text: await res.text() };
   };
   return {
-    fakes,
-    deps,
+    fakes: env.fakes,
+    deps: env.deps,
     admin,
     createKey,
     ask,
     claude,
-    async [Symbol.asyncDispose]() {
-      await fakes.close();
-      await deps[Symbol.asyncDispose]();
-    },
+    [Symbol.asyncDispose]: () => env[Symbol.asyncDispose](),
   };
 }
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import { adminPost } from "../support/e2e_setup.ts";
+import { adminPost, importClaude } from "../support/e2e_setup.ts";
 
 interface Group {
   key: string;
@@ -28,12 +28,7 @@ Deno.test({
         await using kleis = await startKleis({
           env: { ...fakes.env, KLEIS_TRUST_PROXY: String(trust) },
         });
-        const claude = fakes.world.issueClaudeTokens();
-        await adminPost(kleis, "/accounts/claude/import", {
-          accessToken: claude.access_token,
-          refreshToken: claude.refresh_token,
-          expiresAt: fakes.world.now() + claude.expires_in * 1000,
-        });
+        await importClaude(fakes, kleis);
         const secret = (await adminPost(kleis, "/keys", { label: "clients" })).secret as string;
         const body = JSON.stringify({
           model: "claude-sonnet-4-5",
