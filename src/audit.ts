@@ -13,6 +13,9 @@ export type AuditAction =
   | "key.revoked"
   | "key.rotated"
   | "key.deleted"
+  | "key.capture_started"
+  | "key.capture_stopped"
+  | "key.captures_deleted"
   | "admin.login_failed"
   | "admin.lockout"
   | "key.auth_lockout"
@@ -25,7 +28,10 @@ export type AuditAction =
   | "account.needs_login"
   | "backup.exported"
   | "backup.restored"
-  | "backup.failed";
+  | "backup.failed"
+  | "alerts.updated"
+  | "alert.sent"
+  | "alert.failed";
 
 export interface AuditEntry {
   id: string;

@@ -33,7 +33,7 @@ export interface AnswerInput {
   response: Response;
   abort: AbortController;
   /** Whether the client is still there. */
-  client: ClientLink;
+  link: ClientLink;
   /** Sees the answer's bytes as they leave for the client. */
   observer?: ClientBytesObserver;
   call: PreparedCall;
@@ -94,7 +94,7 @@ function streamAnswer(input: AnswerInput, contentType: string): Response {
 }
 
 function failure(input: AnswerInput, error: unknown): KleisError {
-  return readFailure(error, input.provider, input.timing.idleTimeoutMs, input.client.gone);
+  return readFailure(error, input.provider, input.timing.idleTimeoutMs, input.link.gone);
 }
 
 async function collectAnswer(input: AnswerInput): Promise<Response> {

@@ -53,6 +53,7 @@ import {
   type RetryPolicy,
 } from "./retry_policy.ts";
 import type { RequestTracker } from "./usage_tracker.ts";
+import type { CaptureHook } from "../capture/recorder.ts";
 
 /** A backend that refuses a freshly refreshed token cools the account this long. */
 export const AUTH_COOLDOWN_MS = 10 * 60_000;
@@ -69,11 +70,13 @@ export interface ProxyRequest {
   /** Prefix already stripped. */
   model: string;
   /** Whether the client is still there (aborts the backend request when it leaves). */
-  client: ClientLink;
+  link: ClientLink;
   /** Sees the answer's bytes as they leave for the client. */
   observer?: ClientBytesObserver;
   /** Wraps the adapter's prepared call (API translation of the answer). */
   adapt?: (call: PreparedCall) => PreparedCall;
+  /** Set while request capture is on for the key (src/capture). */
+  capture?: CaptureHook | undefined;
 }
 
 export interface ProxyEngineOptions {
@@ -222,7 +225,7 @@ export class ProxyEngine {
         const answer = await buildAnswer({
           response,
           abort,
-          client: req.client,
+          link: req.link,
           ...(req.observer ? { observer: req.observer } : {}),
           call,
           shape: call.shape,
@@ -257,7 +260,7 @@ export class ProxyEngine {
           },
         );
         if (retrying) {
-          if (!await pause(delayMs, req.client.signal())) throw clientClosed();
+          if (!await pause(delayMs, req.link.signal())) throw clientClosed();
           continue;
         }
         return {
@@ -343,12 +346,13 @@ export class ProxyEngine {
       credentials,
       upstream: this.deps.config.upstream,
     });
-    if (req.client.gone) throw clientClosed();
+    req.capture?.sent(req, account.id, upstream, credentials);
+    if (req.link.gone) throw clientClosed();
     const abort = new AbortController();
     // The client going away cancels the backend request while Kleis waits
     // for the answer (client_link.ts); once the answer is the client's,
     // its stream's cancel does (streaming.ts).
-    req.client.abortOnGone(abort);
+    req.link.abortOnGone(abort);
     let timedOut = false;
     const timer = new IdleTimer(this.timing.idleTimeoutMs, () => {
       timedOut = true;
@@ -364,7 +368,7 @@ export class ProxyEngine {
       });
       return { response, abort };
     } catch (error) {
-      if (req.client.gone) throw clientClosed();
+      if (req.link.gone) throw clientClosed();
       if (timedOut) {
         throw backendTimeout(req.provider, this.timing.idleTimeoutMs);
       }
@@ -379,7 +383,7 @@ export class ProxyEngine {
     try {
       return await readBodyText(response, abort, this.timing.idleTimeoutMs);
     } catch (error) {
-      throw readFailure(error, req.provider, this.timing.idleTimeoutMs, req.client.gone);
+      throw readFailure(error, req.provider, this.timing.idleTimeoutMs, req.link.gone);
     }
   }
 }

@@ -31,6 +31,7 @@ import { RequestTracker } from "./usage_tracker.ts";
 import { type CallPlan, planCall } from "./call_plan.ts";
 import { nativeErrorText } from "./error_shape.ts";
 import type { ApiShape } from "../translate/translation.ts";
+import { captureFor, type CaptureRecorder } from "../capture/recorder.ts";
 
 /** One proxied endpoint: the route path and what it stands for. */
 export interface ProxyEndpoint {
@@ -74,6 +75,8 @@ export interface ProxyCall {
   observer?: ClientBytesObserver;
   /** Reads the body (inside the service, so a failed read is answered and counted). */
   readBody: () => Promise<string>;
+  /** The caller's address (src/client_address.ts), for usage records. */
+  client?: string;
 }
 
 /** Kleis errors caused by the backend rather than by Kleis or the client. */
@@ -117,6 +120,17 @@ export class ProxyService {
 
   /** Answers one request: the backend's answer, or Kleis's error in the native shape. */
   async handle(target: ProxyEndpoint, call: ProxyCall): Promise<Response> {
+    // Request capture (src/capture): undefined, at the cost of one check, unless on for the key.
+    const capture = captureFor(this.deps, call, target.path);
+    const res = await this.#handle(target, call, capture);
+    return capture ? capture.answer(res) : res;
+  }
+
+  async #handle(
+    target: ProxyEndpoint,
+    call: ProxyCall,
+    capture: CaptureRecorder | undefined,
+  ): Promise<Response> {
     const { deps, engine } = this;
     const { path } = target;
     const { key, requestId } = call;
@@ -124,11 +138,19 @@ export class ProxyService {
     const tracker = new RequestTracker(
       deps,
       engine.services,
-      { requestId, keyId: key.id, provider: target.provider, model: null, endpoint: path },
+      {
+        requestId,
+        keyId: key.id,
+        provider: target.provider,
+        model: null,
+        endpoint: path,
+        client: call.client,
+        userAgent: call.headers.get("user-agent"),
+      },
       engine.timing.clock,
       startedAt,
     );
-    let client: ClientLink | undefined;
+    let link: ClientLink | undefined;
     try {
       const rawBody = await call.readBody();
       const body = parseBody(rawBody);
@@ -167,7 +189,7 @@ export class ProxyService {
         return built.local(requestId);
       }
       const { translation } = built;
-      client = new ClientLink(call.clientSignal);
+      link = new ClientLink(call.clientSignal);
       const res = await engine.handle({
         provider,
         endpoint: built.endpoint,
@@ -177,8 +199,9 @@ export class ProxyService {
         body: built.body ?? body,
         rawBody: built.rawBody ?? rawBody,
         model,
-        client,
+        link,
         ...(call.observer ? { observer: call.observer } : {}),
+        capture,
         ...(translation ? { adapt: (prepared) => translation.adapt(prepared) } : {}),
       }, tracker);
       if (!translation || res.status < 400) return res;
@@ -200,7 +223,7 @@ export class ProxyService {
       return res;
     } finally {
       // The answer is the client's now: a client that leaves cancels its stream.
-      client?.stop();
+      link?.stop();
     }
   }
 

@@ -12,6 +12,9 @@ const ACTION_LABELS = {
   "key.revoked": "Key revoked",
   "key.rotated": "Key rotated",
   "key.deleted": "Key deleted",
+  "key.capture_started": "Request capture started",
+  "key.capture_stopped": "Request capture stopped",
+  "key.captures_deleted": "Captured requests deleted",
   "admin.login_failed": "Admin sign-in failed",
   "admin.lockout": "Admin sign-in locked out",
   "key.auth_lockout": "Key attempts locked out",
@@ -25,6 +28,9 @@ const ACTION_LABELS = {
   "backup.exported": "Backup exported",
   "backup.restored": "Backup restored",
   "backup.failed": "Scheduled backup failed",
+  "alerts.updated": "Alert settings changed",
+  "alert.sent": "Alert sent",
+  "alert.failed": "Alert not delivered",
 };
 
 const PAGE = 50;
