@@ -73,6 +73,16 @@ function backend(req: Request, body: { stream?: boolean; model?: string }): Resp
   });
 }
 
+/** The client's request, sent on to the backend at `target` as it is. */
+function forward(req: Request, target: string): Promise<Response> {
+  return fetch(target + new URL(req.url).pathname, {
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+    signal: req.signal,
+  });
+}
+
 if (import.meta.main) {
   const [mode, target] = Deno.args;
   const onListen = ({ port }: { port: number }) => console.log(port);
@@ -85,24 +95,12 @@ if (import.meta.main) {
   } else if (mode === "passthrough") {
     // The 10-line pass-through of the issue: forward, return the backend's body.
     Deno.serve({ hostname: "127.0.0.1", port: 0, onListen }, async (req) => {
-      const url = new URL(req.url);
-      const res = await fetch(target + url.pathname, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-      });
+      const res = await forward(req, target!);
       return new Response(res.body, { status: res.status, headers: res.headers });
     });
   } else if (mode === "relay") {
     Deno.serve({ hostname: "127.0.0.1", port: 0, onListen }, async (req) => {
-      const url = new URL(req.url);
-      const res = await fetch(target + url.pathname, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-      });
+      const res = await forward(req, target!);
       if (!res.body) return new Response(null, { status: res.status, headers: res.headers });
       const reader = res.body.getReader({ mode: "byob" });
       const body = new ReadableStream<Uint8Array>({

@@ -6,8 +6,11 @@
  * The framer keeps the exact text of every event (`raw`), so a consumer that
  * rewrites only some events re-emits the others byte for byte. Line endings
  * may be `\n`, `\r\n` or `\r`, mixed freely, and an event may arrive split
- * across any number of chunks (even inside a multi-byte character).
+ * across any number of chunks (even inside a multi-byte character). Event
+ * ends are found at the byte level by sse_scan.ts, which the proxy's stream
+ * layer uses without decoding at all.
  */
+import { SseScanner } from "./sse_scan.ts";
 
 export interface SseEvent {
   /** The exact text of the event, including the blank line that ended it. */
@@ -21,28 +24,29 @@ export interface SseEvent {
 const LF = 10;
 const CR = 13;
 
-/** Splits a stream of chunks into whole events; holds at most one partial event. */
+const encoder = new TextEncoder();
+/** Decodes whole events only (their bytes never end inside a character), so it keeps no state. */
+const decoder = new TextDecoder();
+
+/**
+ * Splits a stream of chunks into whole events; holds at most one partial
+ * event. The event ends are found in the bytes (sse_scan.ts); each whole
+ * event is then decoded.
+ */
 export class SseFramer {
-  #decoder = new TextDecoder();
-  #buffer = "";
-  /** Where scanning resumes in #buffer (everything before it is a partial event's start). */
-  #scan = 0;
-  /** True when the last scanned character ended a line. */
-  #atLineStart = true;
-  /** A CR was the last character scanned: a following LF belongs to it. */
-  #pendingCr = false;
+  readonly #scanner = new SseScanner();
 
   /** True when part of an event has been received but not yet its end. */
   get pending(): boolean {
-    return this.#buffer.length > 0;
+    return this.#scanner.pending;
   }
 
   push(chunk: Uint8Array): SseEvent[] {
-    return this.pushText(this.#decoder.decode(chunk, { stream: true }));
+    return this.pushRaw(chunk).map(parseEvent);
   }
 
   pushText(text: string): SseEvent[] {
-    return this.#split(text).map(parseEvent);
+    return this.push(encoder.encode(text));
   }
 
   /**
@@ -50,65 +54,10 @@ export class SseFramer {
    * (a consumer that only passes events on parses the few it needs).
    */
   pushRaw(chunk: Uint8Array): string[] {
-    return this.#split(this.#decoder.decode(chunk, { stream: true }));
-  }
-
-  /**
-   * Finds event ends by jumping from line terminator to line terminator
-   * (indexOf) instead of looking at every character: streams are mostly
-   * long data lines.
-   */
-  #split(text: string): string[] {
-    if (text.length === 0) return [];
-    const buf = this.#buffer + text;
+    const scanner = this.#scanner;
+    const count = scanner.push(chunk);
     const events: string[] = [];
-    const n = buf.length;
-    let start = 0;
-    let i = this.#scan;
-    let atLineStart = this.#atLineStart;
-    let pendingCr = this.#pendingCr;
-    let nextCr = buf.indexOf("\r", i);
-    while (i < n) {
-      if (nextCr !== -1 && nextCr < i) nextCr = buf.indexOf("\r", i);
-      const lf = buf.indexOf("\n", i);
-      const j = lf < 0 ? nextCr : nextCr < 0 ? lf : Math.min(lf, nextCr);
-      if (j < 0) {
-        // The rest is the start of a line.
-        atLineStart = false;
-        pendingCr = false;
-        break;
-      }
-      if (j > i) {
-        atLineStart = false;
-        pendingCr = false;
-      }
-      const c = buf.charCodeAt(j);
-      if (c === LF && pendingCr) {
-        // Second half of a CRLF: the line already ended at the CR.
-        pendingCr = false;
-        i = j + 1;
-        continue;
-      }
-      pendingCr = c === CR;
-      if (atLineStart) {
-        // A blank line: the event ends after this terminator (and its LF, if CRLF).
-        let end = j + 1;
-        if (c === CR && end < n && buf.charCodeAt(end) === LF) {
-          end++;
-          pendingCr = false;
-        }
-        events.push(buf.slice(start, end));
-        start = end;
-        i = end;
-        continue;
-      }
-      atLineStart = true;
-      i = j + 1;
-    }
-    this.#buffer = start === 0 ? buf : buf.slice(start);
-    this.#scan = this.#buffer.length;
-    this.#atLineStart = atLineStart;
-    this.#pendingCr = pendingCr;
+    for (let i = 0; i < count; i++) events.push(decoder.decode(scanner.event(chunk, i)));
     return events;
   }
 
@@ -119,12 +68,8 @@ export class SseFramer {
 
   /** flush(), returning the trailing event's exact text. */
   flushRaw(): string[] {
-    const rest = this.#buffer + this.#decoder.decode();
-    this.#buffer = "";
-    this.#scan = 0;
-    this.#atLineStart = true;
-    this.#pendingCr = false;
-    return rest.length === 0 ? [] : [rest];
+    const rest = this.#scanner.flush();
+    return rest === undefined ? [] : [decoder.decode(rest)];
   }
 }
 

@@ -66,7 +66,8 @@ function anchorOf(needle: Uint8Array): number {
 
 const NONE: Uint8Array[] = [];
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
+/** The parts as one Uint8Array of `total` bytes. */
+export function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
   for (const p of parts) {
@@ -187,12 +188,12 @@ export class SseScanner {
   event(chunk: Uint8Array, i: number): Uint8Array {
     const end = this.ends[i]!;
     if (!this.spans(i)) return chunk.subarray(this.startOf(i), end);
-    return concat([...this.#prefix, chunk.subarray(0, end)], this.#prefixBytes + end);
+    return concatBytes([...this.#prefix, chunk.subarray(0, end)], this.#prefixBytes + end);
   }
 
   /** Ends the stream: the bytes of a trailing event without its blank line, if any. */
   flush(): Uint8Array | undefined {
-    const rest = this.#heldBytes === 0 ? undefined : concat(this.#held, this.#heldBytes);
+    const rest = this.#heldBytes === 0 ? undefined : concatBytes(this.#held, this.#heldBytes);
     this.#held = [];
     this.#heldBytes = 0;
     this.#prefix = [];

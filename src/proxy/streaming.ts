@@ -29,7 +29,7 @@
  */
 import type { AnswerRewriter, AnswerShape } from "../providers/proxy_types.ts";
 import { encodeComment, parseEvent } from "../sse.ts";
-import { bytesOf, indexOfBytes, SseScanner } from "../sse_scan.ts";
+import { bytesOf, concatBytes, indexOfBytes, SseScanner } from "../sse_scan.ts";
 import { streamErrorEvent } from "./stream_errors.ts";
 import { KleisError } from "../errors.ts";
 import type { ProviderId } from "../model/providers.ts";
@@ -344,14 +344,7 @@ function joinPieces(pieces: (Uint8Array | string)[]): Uint8Array | undefined {
   let total = 0;
   for (const p of parts) total += p.length;
   if (total === 0) return undefined;
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(parts, total);
 }
 
 /** Bytes an open stream's first pending read takes (see readSize). */

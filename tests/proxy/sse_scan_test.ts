@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bytesOf, indexOfBytes, SseScanner } from "../../src/sse_scan.ts";
-import { parseEvent, SseFramer } from "../../src/sse.ts";
+import { parseEvent } from "../../src/sse.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -21,10 +21,26 @@ function scanAll(chunks: Uint8Array[]) {
   return { events, pending };
 }
 
-/** The reference: the text framer's events (tests/proxy/sse_test.ts). */
+/**
+ * The reference, written the plain way: the whole text split into lines
+ * (a line ends at CRLF, LF or CR); a blank line ends an event, and the
+ * event's text runs up to and including it.
+ */
 function frameAll(text: string): string[] {
-  const framer = new SseFramer();
-  return [...framer.pushRaw(enc.encode(text)), ...framer.flushRaw()];
+  const events: string[] = [];
+  let start = 0;
+  let lineStart = 0;
+  const terminator = /\r\n|\r|\n/g;
+  for (let m = terminator.exec(text); m; m = terminator.exec(text)) {
+    const end = m.index + m[0].length;
+    if (m.index === lineStart) {
+      events.push(text.slice(start, end));
+      start = end;
+    }
+    lineStart = end;
+  }
+  if (start < text.length) events.push(text.slice(start));
+  return events;
 }
 
 /** What a client sees of events: their fields, without the ones that carry none. */
