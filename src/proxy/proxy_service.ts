@@ -29,6 +29,7 @@ import { RequestTracker } from "./usage_tracker.ts";
 import { type CallPlan, planCall } from "./call_plan.ts";
 import { nativeErrorText } from "./error_shape.ts";
 import type { ApiShape } from "../translate/translation.ts";
+import { countOpenStream, registerRoutes } from "../metrics/metrics.ts";
 
 /** One proxied endpoint: the route path and what it stands for. */
 export interface ProxyEndpoint {
@@ -109,6 +110,7 @@ export class ProxyService {
       }
     }
     this.endpoints = endpoints;
+    registerRoutes(deps, endpoints.map((e) => e.path));
   }
 
   /** Answers one request: the backend's answer, or Kleis's error in the native shape. */
@@ -171,6 +173,7 @@ export class ProxyService {
         signal: call.signal,
         ...(translation ? { adapt: (prepared) => translation.adapt(prepared) } : {}),
       }, tracker);
+      countOpenStream(deps, provider, res, tracker);
       if (!translation || res.status < 400) return res;
       // The engine wrote the backend's error in the backend API's shape; the
       // client gets it in its own (status and headers such as Retry-After kept).

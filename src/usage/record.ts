@@ -42,6 +42,7 @@ import { MAX_DIM_LENGTH } from "./buckets.ts";
 import { isQueueUnsupportedError, kvHasQueues, markQueuesUnavailable } from "./queue_support.ts";
 import { runtimeSlot } from "../runtime.ts";
 import type { UsageEvent } from "./types.ts";
+import { observeRequest } from "../metrics/metrics.ts";
 
 /** Deltas per queue message: with dimensions capped at 200 characters, well under 64 KiB. */
 const MAX_DELTAS_PER_MESSAGE = 48;
@@ -77,6 +78,7 @@ const cap = <T extends string | null>(s: T): T =>
 /** Records one finished request. Never throws and never waits for KV. */
 export function recordUsage(deps: Deps, event: UsageEvent): Promise<void> {
   try {
+    observeRequest(deps, event);
     const sender = deps.runtime.get(SENDER);
     sender.buffer.push({
       ...event,
