@@ -30,6 +30,7 @@ import { type CallPlan, planCall } from "./call_plan.ts";
 import { nativeErrorText } from "./error_shape.ts";
 import type { ApiShape } from "../translate/translation.ts";
 import { countOpenStream, registerRoutes } from "../metrics/metrics.ts";
+import { planEmbeddings } from "./embeddings.ts";
 
 /** One proxied endpoint: the route path and what it stands for. */
 export interface ProxyEndpoint {
@@ -41,7 +42,7 @@ export interface ProxyEndpoint {
   endpoint: string;
   style: ErrorStyle;
   /** Set on endpoints that take every provider's models: the client's API. */
-  api?: ApiShape | "count_tokens";
+  api?: ApiShape | "count_tokens" | "embeddings";
 }
 
 /** Endpoints that take every provider's models (the model id picks the provider). */
@@ -58,6 +59,8 @@ const OPEN_ENDPOINTS: ProxyEndpoint[] = [
     provider: "claude",
     style: "anthropic",
   },
+  { path: "/v1/embeddings", api: "embeddings", provider: null, style: "openai" },
+  { path: "/copilot/v1/embeddings", api: "embeddings", provider: "copilot", style: "openai" },
 ].map((e) => ({ ...e, endpoint: "" }) as ProxyEndpoint);
 
 /** What the route hands over of one request. */
@@ -196,6 +199,9 @@ export class ProxyService {
 
   /** The provider, model and call of a request: by the endpoint's provider, or by the model id. */
   #plan(target: ProxyEndpoint, body: JsonObject, raw: string, call: ProxyCall): Promise<CallPlan> {
+    if (target.api === "embeddings") {
+      return planEmbeddings(this.deps, { model: raw, key: call.key, home: target.provider });
+    }
     if (target.api === undefined) {
       const provider = target.provider!;
       const model = normalizeModel(provider, raw);
