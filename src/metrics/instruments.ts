@@ -32,6 +32,14 @@ abstract class Instrument<V> {
 
   protected abstract initial(): V;
 
+  /**
+   * The value holder of one label set, created at 0. Callers on the request
+   * path may keep it and update it directly (no lookup per update).
+   */
+  series(labels: readonly string[]): V {
+    return this.at(labels).value;
+  }
+
   protected at(labels: readonly string[]): Series<V> {
     const key = labels.length === 1 ? labels[0]! : labels.join(SEP);
     let series = this.#series.get(key);
@@ -112,7 +120,7 @@ export class Gauge extends Instrument<{ n: number }> {
   }
 }
 
-interface HistogramValue {
+export interface HistogramValue {
   /** Observations per bucket (not cumulative); the last one is +Inf. */
   counts: number[];
   sum: number;
@@ -135,7 +143,11 @@ export class Histogram extends Instrument<HistogramValue> {
   }
 
   observe(labels: readonly string[], value: number): void {
-    const v = this.at(labels).value;
+    this.observeInto(this.at(labels).value, value);
+  }
+
+  /** Adds one observation to a series held by the caller (see series()). */
+  observeInto(v: HistogramValue, value: number): void {
     const bounds = this.bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;

@@ -19,7 +19,7 @@ import type { ProviderId } from "../model/providers.ts";
 import { PROVIDER_IDS } from "../model/providers.ts";
 import { runtimeSlot } from "../runtime.ts";
 import { VERSION } from "../version.ts";
-import { Counter, Gauge, Histogram } from "./instruments.ts";
+import { Counter, Gauge, Histogram, type HistogramValue } from "./instruments.ts";
 
 /** Seconds: from instant answers to long agent streams (the stream idle limit is 120 s). */
 export const LATENCY_BUCKETS = [
@@ -63,9 +63,27 @@ export interface RequestObservation {
   cacheWriteTokens: number;
 }
 
+/** The series one (route, provider) pair updates, held so that a request costs no label lookup. */
+interface RouteSlot {
+  duration: HistogramValue;
+  firstByte: HistogramValue;
+  byStatus: Map<number, { n: number }>;
+}
+
+/** The series of one provider. */
+interface ProviderSlot {
+  retries: { n: number };
+  input: { n: number };
+  output: { n: number };
+  cacheRead: { n: number };
+  cacheWrite: { n: number };
+}
+
 class KleisMetrics {
   /** Route templates that may appear as a label; others are folded into "other". */
   readonly routes = new Set<string>();
+  readonly #slots = new Map<string, Map<string, RouteSlot>>();
+  readonly #providers = new Map<string, ProviderSlot>();
   readonly requests = new Counter(
     "kleis_proxy_requests_total",
     "Proxied requests by Kleis route, provider and HTTP status (499: the client went away).",
@@ -106,11 +124,42 @@ class KleisMetrics {
 
   constructor() {
     for (const provider of PROVIDER_IDS) {
-      for (const kind of TOKEN_KINDS) this.tokens.touch([provider, kind]);
+      this.providerSlot(provider);
       for (const outcome of REFRESH_OUTCOMES) this.refreshes.touch([provider, outcome]);
-      this.retries.touch([provider]);
       this.openStreams.add([provider], 0);
     }
+  }
+
+  /** Route and provider are label values already (route registered or folded). */
+  routeSlot(route: string, provider: string): RouteSlot {
+    let byProvider = this.#slots.get(route);
+    if (!byProvider) this.#slots.set(route, byProvider = new Map());
+    let slot = byProvider.get(provider);
+    if (!slot) {
+      const where = [route, provider];
+      slot = {
+        duration: this.duration.series(where),
+        firstByte: this.firstByte.series(where),
+        byStatus: new Map(),
+      };
+      byProvider.set(provider, slot);
+    }
+    return slot;
+  }
+
+  providerSlot(provider: string): ProviderSlot {
+    let slot = this.#providers.get(provider);
+    if (!slot) {
+      slot = {
+        retries: this.retries.series([provider]),
+        input: this.tokens.series([provider, "input"]),
+        output: this.tokens.series([provider, "output"]),
+        cacheRead: this.tokens.series([provider, "cache_read"]),
+        cacheWrite: this.tokens.series([provider, "cache_write"]),
+      };
+      this.#providers.set(provider, slot);
+    }
+    return slot;
   }
 }
 
@@ -133,19 +182,23 @@ function statusLabel(status: number): string {
 export function observeRequest(deps: MetricsDeps, event: RequestObservation): void {
   const m = deps.runtime.get(METRICS);
   const route = m.routes.has(event.endpoint) ? event.endpoint : OTHER_ROUTE;
-  const provider = event.provider ?? NO_PROVIDER;
-  m.requests.inc([route, provider, statusLabel(event.status)]);
-  const where = [route, provider];
-  m.duration.observe(where, event.latencyMs / 1000);
-  if (event.firstByteMs !== null) m.firstByte.observe(where, event.firstByteMs / 1000);
-  if (event.provider === null) return;
-  if (event.attempts !== undefined && event.attempts > 1) {
-    m.retries.inc([provider], event.attempts - 1);
+  const slot = m.routeSlot(route, event.provider ?? NO_PROVIDER);
+  let requests = slot.byStatus.get(event.status);
+  if (!requests) {
+    requests = m.requests.series([route, event.provider ?? NO_PROVIDER, statusLabel(event.status)]);
+    // Statuses are HTTP codes: a few dozen at most per route and provider.
+    slot.byStatus.set(event.status, requests);
   }
-  if (event.inputTokens > 0) m.tokens.inc([provider, "input"], event.inputTokens);
-  if (event.outputTokens > 0) m.tokens.inc([provider, "output"], event.outputTokens);
-  if (event.cacheReadTokens > 0) m.tokens.inc([provider, "cache_read"], event.cacheReadTokens);
-  if (event.cacheWriteTokens > 0) m.tokens.inc([provider, "cache_write"], event.cacheWriteTokens);
+  requests.n++;
+  m.duration.observeInto(slot.duration, event.latencyMs / 1000);
+  if (event.firstByteMs !== null) m.firstByte.observeInto(slot.firstByte, event.firstByteMs / 1000);
+  if (event.provider === null) return;
+  const p = m.providerSlot(event.provider);
+  if (event.attempts !== undefined && event.attempts > 1) p.retries.n += event.attempts - 1;
+  p.input.n += event.inputTokens;
+  p.output.n += event.outputTokens;
+  p.cacheRead.n += event.cacheReadTokens;
+  p.cacheWrite.n += event.cacheWriteTokens;
 }
 
 /**
