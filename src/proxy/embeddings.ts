@@ -50,13 +50,16 @@ export async function planEmbeddings(
     throw noEmbeddings(prefixed.provider, offered ?? []);
   }
   const model = prefixed?.model ?? raw;
-  // No account may serve: the engine answers as for any model (503 no_account).
-  if (offered === undefined || offered.some((m) => m.id === model)) return plan(model);
+  if (offered?.some((m) => m.id === model)) return plan(model);
   if (!prefixed) {
     // An id some provider offers under that name, or one that looks like another's.
     const resolved = await resolveModel(deps, key, raw).catch(() => undefined);
-    if (resolved && resolved.provider !== "copilot") throw noEmbeddings(resolved.provider, offered);
+    if (resolved && resolved.provider !== "copilot") {
+      throw noEmbeddings(resolved.provider, offered ?? []);
+    }
   }
+  // No account may serve: the engine answers as for any model (503 no_account).
+  if (offered === undefined) return plan(model);
   throw badRequest(
     "not_an_embedding_model",
     `"${raw}" is not an embedding model; GitHub Copilot's are: ${names(offered)} ` +

@@ -222,9 +222,14 @@ Deno.test("embeddings: a 429 cools the model on that account and the next accoun
   assert.equal(h.usage.at(-1)!.attempts, 2);
 });
 
-Deno.test("embeddings without a Copilot account: 503 no_account", async () => {
+Deno.test("embeddings without a Copilot account: 503 no_account; a Codex model is still a 400", async () => {
   await using h = await startHarness();
   const res = await h.request("/v1/embeddings", { model: "text-embedding-3-small", input: "x" });
   assert.equal(res.status, 503);
   assert.equal((await res.json()).error.code, "no_account");
+  const codex = await h.request("/v1/embeddings", { model: "gpt-5.5", input: "x" });
+  assert.equal(codex.status, 400);
+  const error = (await codex.json()).error;
+  assert.equal(error.code, "embeddings_unsupported");
+  assert.match(error.message, /^Codex \(ChatGPT\) has no embedding models/);
 });
