@@ -44,6 +44,17 @@ export interface Config {
   readonly backup: Readonly<BackupConfig>;
   /** KLEIS_METRICS_TOKEN: a bearer that opens GET /metrics only (the admin token opens it too). */
   readonly metricsToken: string | undefined;
+  /** Request capture for debugging (KLEIS_CAPTURE_*; src/capture). */
+  readonly capture: Readonly<CaptureConfig>;
+}
+
+export interface CaptureConfig {
+  /** How long a capture is kept after it was written. */
+  readonly retentionMs: number;
+  /** Bytes kept of each captured body; the rest is counted, not stored. */
+  readonly maxBodyBytes: number;
+  /** Captures kept per key; the oldest go first. */
+  readonly maxPerKey: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -219,8 +230,21 @@ export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
     metricsToken: metricsTokenRaw === undefined
       ? undefined
       : parseAdminToken(metricsTokenRaw, "KLEIS_METRICS_TOKEN"),
+    capture: parseCaptureConfig(env),
   };
   return Object.freeze(config);
+}
+
+// --- Request capture (src/capture) ---------------------------------------
+
+function parseCaptureConfig(env: Env): CaptureConfig {
+  const number = (name: string, fallback: number, min: number, max: number) =>
+    parseInteger(name, value(env, name) ?? String(fallback), min, max);
+  return Object.freeze({
+    retentionMs: number("KLEIS_CAPTURE_RETENTION_HOURS", 24, 1, 24 * 7) * 3_600_000,
+    maxBodyBytes: number("KLEIS_CAPTURE_MAX_BODY_BYTES", 256 * 1024, 1024, 1024 * 1024),
+    maxPerKey: number("KLEIS_CAPTURE_MAX_PER_KEY", 100, 1, 1000),
+  });
 }
 
 // --- Backups (src/backup) -------------------------------------------------
