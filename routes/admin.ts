@@ -13,6 +13,7 @@ import { adminUsageRoutes } from "./admin_usage.ts";
 import { adminBackupRoutes } from "./admin_backup.ts";
 import { adminBackupsRoutes } from "./admin_backups.ts";
 import { adminStatusRoutes } from "./admin_status.ts";
+import { adminAlertsRoutes } from "./admin_alerts.ts";
 import { adminCaptureRoutes } from "./admin_captures.ts";
 
 /** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
@@ -38,6 +39,7 @@ export function adminApiRoutes(deps: Deps) {
   app.route("/", adminUsageRoutes(deps));
   app.route("/", adminBackupRoutes(deps));
   app.route("/", adminBackupsRoutes(deps));
+  app.route("/", adminAlertsRoutes(deps));
   app.route("/", adminCaptureRoutes(deps));
   return app;
 }

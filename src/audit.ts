@@ -28,7 +28,10 @@ export type AuditAction =
   | "account.needs_login"
   | "backup.exported"
   | "backup.restored"
-  | "backup.failed";
+  | "backup.failed"
+  | "alerts.updated"
+  | "alert.sent"
+  | "alert.failed";
 
 export interface AuditEntry {
   id: string;
