@@ -6,9 +6,10 @@
  *
  * The request's AbortSignal is the only way the runtime tells that a client
  * left before its answer, but it is costly per request: Deno.serve creates
- * it when first read, and (unless run with --unstable-no-legacy-abort,
- * which deno.json sets) aborts it after every successful answer, building a
- * DOMException with a stack. So the signal is read only for a request that
+ * it when first read, and (unless run with --unstable-no-legacy-abort)
+ * aborts it after every successful answer, building a DOMException with a
+ * stack. (That flag is not set: with it, streams measured about 15 % more
+ * CPU in Deno 2.9.6, and Deno Deploy takes no CLI flags.) So the signal is read only for a request that
  * is still waiting on the second tick of a shared ticker (so after
  * LINK_AFTER_MS to twice that): the quick requests of a busy instance never
  * create one. A signal read late still reports a client that left earlier
