@@ -11,7 +11,7 @@ import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest } from "../src/errors.ts";
 import type { ProviderId } from "../src/model/providers.ts";
-import { modelsForKey, type OfferedModel } from "../src/registry/service.ts";
+import { listedModelsForKey, modelsForKey, type OfferedModel } from "../src/registry/service.ts";
 import { runtimeSlot } from "../src/runtime.ts";
 
 /** Release date as Unix seconds (0 when unknown), for `created`. */
@@ -77,8 +77,13 @@ export function modelsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const of = async (key: AppEnv["Variables"]["apiKey"], provider: ProviderId) =>
     (await modelsForKey(deps, key)).filter((m) => m.provider === provider);
-  const openAi = (route: OpenAiRoute) => async (c: Context<AppEnv>) =>
-    jsonBytes(c, openAiBody(deps, await modelsForKey(deps, c.var.apiKey), route));
+  // Only /v1/models adds the aliases; the provider routes list backend ids.
+  const openAi = (route: OpenAiRoute) => async (c: Context<AppEnv>) => {
+    const models = route === "all"
+      ? await listedModelsForKey(deps, c.var.apiKey)
+      : await modelsForKey(deps, c.var.apiKey);
+    return jsonBytes(c, openAiBody(deps, models, route));
+  };
 
   app.get("/v1/models", openAi("all"));
   app.get("/openai/v1/models", openAi("codex"));

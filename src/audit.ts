@@ -25,7 +25,9 @@ export type AuditAction =
   | "account.needs_login"
   | "backup.exported"
   | "backup.restored"
-  | "backup.failed";
+  | "backup.failed"
+  | "alias.set"
+  | "alias.deleted";
 
 export interface AuditEntry {
   id: string;
