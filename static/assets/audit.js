@@ -25,6 +25,8 @@ const ACTION_LABELS = {
   "backup.exported": "Backup exported",
   "backup.restored": "Backup restored",
   "backup.failed": "Scheduled backup failed",
+  "alias.set": "Alias saved",
+  "alias.deleted": "Alias deleted",
 };
 
 const PAGE = 50;

@@ -1,6 +1,11 @@
 /** Fake of `https://api.githubcopilot.com`: chat completions, responses, messages, models. */
 import { deltas, estimateTokens, ProxyBackendFake, sampleArguments } from "./backend.ts";
-import { COPILOT_MODELS, type CopilotModel, isResponsesOnly } from "./copilot_models.ts";
+import {
+  COPILOT_MODELS,
+  type CopilotModel,
+  copilotReasoningError,
+  isResponsesOnly,
+} from "./copilot_models.ts";
 import { anthropicError, messageEvents, messageJson, messagesReply } from "./messages_reply.ts";
 import { responseObject, responsesEvents, responsesReply } from "./responses_reply.ts";
 import { bearer, jsonObject, type RecordedRequest } from "./server.ts";
@@ -109,6 +114,12 @@ export class FakeCopilot extends ProxyBackendFake {
       return path === PATHS.messages
         ? anthropicError("invalid_request_error", shapeError, 400)
         : openaiError(400, "invalid_request_body", shapeError);
+    }
+    const reasoningError = copilotReasoningError(model, body);
+    if (reasoningError) {
+      return path === PATHS.messages
+        ? anthropicError("invalid_request_error", reasoningError, 400)
+        : openaiError(400, "invalid_reasoning_effort", reasoningError, "reasoning_effort");
     }
     if (initiator === "user") this.premiumRequests++;
     const stream = body["stream"] === true;
