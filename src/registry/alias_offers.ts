@@ -50,11 +50,18 @@ export function aliasTargetOffer(
   return match && (match.effort === undefined || match.offer.facts.reasoning) ? match : undefined;
 }
 
-function aliasOffer(alias: ModelAlias, target: OfferedModel): OfferedModel {
+/** The alias as a listed model: the target's facts and route under the alias's name. */
+function aliasOffer(alias: ModelAlias, match: OfferMatch): OfferedModel {
+  const target = match.offer;
   return {
     ...target,
     listedId: alias.name,
-    facts: { ...target.facts, name: `${alias.name} (${target.facts.name})`, reasoning: true },
+    facts: {
+      ...target.facts,
+      name: `${alias.name} (${target.facts.name})`,
+      // A suffixed target reasons by construction (aliasTargetOffer checked the base does).
+      reasoning: match.effort !== undefined || target.facts.reasoning,
+    },
   };
 }
 
@@ -82,11 +89,7 @@ export async function withAliases(
   const added: OfferedModel[] = [];
   for (const alias of [...aliases.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const match = aliasTargetOffer(alias, models);
-    if (!match) continue;
-    const listed = aliasOffer(alias, match.offer);
-    // Without a suffix the alias has the target's reasoning flag.
-    if (match.effort === undefined) listed.facts.reasoning = match.offer.facts.reasoning;
-    added.push(listed);
+    if (match) added.push(aliasOffer(alias, match));
   }
   const combined = Object.freeze([...models, ...added]);
   memo.set(models, { aliases, models: combined });

@@ -20,7 +20,7 @@
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { auditRecord } from "../audit.ts";
-import { badRequest, conflict, KleisError, notFound } from "../errors.ts";
+import { badRequest, conflict, notFound } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
@@ -154,7 +154,7 @@ export async function setAlias(
     .set(audit.key, audit.value, { expireIn: audit.expireIn })
     .commit();
   if (!result.ok) {
-    throw new KleisError(409, "alias_changed", `The alias "${name}" changed meanwhile; try again.`);
+    throw conflict("alias_changed", `The alias "${name}" changed meanwhile; try again.`);
   }
   invalidateAliases(deps);
   return { alias: aliasView(alias, offered), created: !current.value };
@@ -176,7 +176,7 @@ export async function deleteAlias(deps: Deps, name: string): Promise<void> {
     .set(audit.key, audit.value, { expireIn: audit.expireIn })
     .commit();
   if (!result.ok) {
-    throw new KleisError(409, "alias_changed", `The alias "${name}" changed meanwhile; try again.`);
+    throw conflict("alias_changed", `The alias "${name}" changed meanwhile; try again.`);
   }
   invalidateAliases(deps);
 }

@@ -89,6 +89,16 @@ export const REASONING_EFFORTS: ReadonlySet<string> = set(
   "xhigh",
 );
 const REASONING_FIELDS = set("effort", "summary", "generate_summary");
+
+/** OpenAI's answer to an effort level it does not know (absent and null are fine). */
+function unknownEffort(effort: unknown): string | undefined {
+  if (effort === undefined || effort === null || REASONING_EFFORTS.has(String(effort))) {
+    return undefined;
+  }
+  return `Invalid value: '${String(effort)}'. Supported values are: ${
+    [...REASONING_EFFORTS].map((e) => `'${e}'`).join(", ")
+  }.`;
+}
 const REASONING_SUMMARIES = set("auto", "concise", "detailed");
 
 /** The `reasoning` object of a Responses body. */
@@ -98,11 +108,8 @@ function responsesReasoning(reasoning: unknown): string | undefined {
   const extra = unknownKey(reasoning, REASONING_FIELDS);
   if (extra) return `Unknown parameter: 'reasoning.${extra}'.`;
   const effort = reasoning["effort"];
-  if (effort !== undefined && effort !== null && !REASONING_EFFORTS.has(String(effort))) {
-    return `Invalid value: '${String(effort)}'. Supported values are: ${
-      [...REASONING_EFFORTS].map((e) => `'${e}'`).join(", ")
-    }.`;
-  }
+  const effortError = unknownEffort(effort);
+  if (effortError) return effortError;
   const summary = reasoning["summary"];
   if (summary !== undefined && summary !== null && !REASONING_SUMMARIES.has(String(summary))) {
     return `Invalid value for 'reasoning.summary': '${String(summary)}'.`;
@@ -386,11 +393,8 @@ export function checkChatBody(body: Obj): string | undefined {
   const bad = unknownKey(body, CHAT_FIELDS);
   if (bad) return `Unrecognized request argument supplied: ${bad}`;
   const effort = body["reasoning_effort"];
-  if (effort !== undefined && effort !== null && !REASONING_EFFORTS.has(String(effort))) {
-    return `Invalid value: '${String(effort)}'. Supported values are: ${
-      [...REASONING_EFFORTS].map((e) => `'${e}'`).join(", ")
-    }.`;
-  }
+  const effortError = unknownEffort(effort);
+  if (effortError) return effortError;
   const messages = body["messages"];
   if (!Array.isArray(messages)) return "Missing required parameter: 'messages'.";
   let open = new Set<string>();
