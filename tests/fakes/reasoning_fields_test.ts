@@ -40,6 +40,8 @@ Deno.test("Messages thinking: Anthropic's shape and its rules", () => {
   assert.equal(checkMessagesBody(body(enabled)), undefined);
   assert.equal(checkMessagesBody(body({ type: "disabled" })), undefined);
   assert.equal(checkMessagesBody(body({ type: "adaptive" })), undefined);
+  assert.equal(checkMessagesBody(body({ type: "adaptive", display: "omitted" })), undefined);
+  assert.equal(checkMessagesBody(body({ ...enabled, display: "summarized" })), undefined);
   assert.equal(checkMessagesBody(body(enabled, { temperature: 1, top_p: 0.95 })), undefined);
   const refused: [unknown, Record<string, unknown>, RegExp][] = [
     [{ type: "enabled" }, {}, /valid integer/],
@@ -48,6 +50,7 @@ Deno.test("Messages thinking: Anthropic's shape and its rules", () => {
     [{ ...enabled, effort: "high" }, {}, /thinking\.enabled\.effort/],
     [{ type: "disabled", budget_tokens: 2048 }, {}, /thinking\.disabled\.budget_tokens/],
     [{ type: "on" }, {}, /does not match/],
+    [{ type: "adaptive", display: "full" }, {}, /display/],
     [enabled, { temperature: 0.5 }, /temperature/],
     [enabled, { top_k: 5 }, /top_k/],
     [enabled, { top_p: 0.5 }, /top_p/],

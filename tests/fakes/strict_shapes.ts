@@ -288,22 +288,31 @@ export function checkMessagesBody(body: Obj, countTokens = false): string | unde
   return messagesThinking(body, countTokens);
 }
 
+/** Claude Code sends `{type: "adaptive", display: "omitted"}`; `display` is Anthropic's too. */
+const THINKING_FIELDS: Record<string, ReadonlySet<string>> = {
+  enabled: set("type", "budget_tokens", "display"),
+  adaptive: set("type", "display"),
+  disabled: set("type"),
+};
+
 /** The `thinking` field: `{type: "enabled", budget_tokens}`, `{type: "disabled"}` or adaptive. */
 function messagesThinking(body: Obj, countTokens: boolean): string | undefined {
   const thinking = body["thinking"];
   if (thinking === undefined) return undefined;
   if (!isObj(thinking)) return "thinking: Input should be an object";
   const type = thinking["type"];
-  if (type === "disabled" || type === "adaptive") {
-    const extra = unknownKey(thinking, set("type"));
-    return extra ? `thinking.${type}.${extra}: Extra inputs are not permitted` : undefined;
-  }
-  if (type !== "enabled") {
+  const fields = THINKING_FIELDS[String(type)];
+  if (!fields) {
     return `thinking: Input tag '${String(type)}' found using 'type' does not match any of ` +
       "the expected tags: 'disabled', 'enabled', 'adaptive'";
   }
-  const extra = unknownKey(thinking, set("type", "budget_tokens"));
-  if (extra) return `thinking.enabled.${extra}: Extra inputs are not permitted`;
+  const extra = unknownKey(thinking, fields);
+  if (extra) return `thinking.${String(type)}.${extra}: Extra inputs are not permitted`;
+  const display = thinking["display"];
+  if (display !== undefined && display !== "summarized" && display !== "omitted") {
+    return `thinking.${String(type)}.display: Input should be 'summarized' or 'omitted'`;
+  }
+  if (type !== "enabled") return undefined;
   const budget = thinking["budget_tokens"];
   if (typeof budget !== "number" || !Number.isInteger(budget)) {
     return "thinking.enabled.budget_tokens: Input should be a valid integer";
