@@ -9,12 +9,7 @@ import type { Page } from "playwright-core";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
 import { adminPost, importOneOfEach } from "../support/e2e_setup.ts";
-import {
-  artifactPath,
-  CHROMIUM_PATH,
-  chromiumAvailable,
-  launchBrowser,
-} from "../support/browser.ts";
+import { artifactPath, launchBrowser, requireChromium } from "../support/browser.ts";
 
 async function openAliases(page: Page, base: string, token: string) {
   await page.goto(`${base}/admin/`);
@@ -32,10 +27,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    assert.ok(
-      chromiumAvailable(),
-      `Chromium is not at ${CHROMIUM_PATH}; run tests/support/install_chromium.sh`,
-    );
+    requireChromium();
     const fakes = await startAllFakes();
     await using kleis = await startKleis({ env: fakes.env });
     await using browser = await launchBrowser();
