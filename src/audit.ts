@@ -29,6 +29,9 @@ export type AuditAction =
   | "backup.exported"
   | "backup.restored"
   | "backup.failed"
+  | "alerts.updated"
+  | "alert.sent"
+  | "alert.failed"
   | "alias.set"
   | "alias.deleted";
 

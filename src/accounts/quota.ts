@@ -12,6 +12,7 @@ import { ProviderAuthError } from "../providers/common/errors.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { requireAccount } from "./repository.ts";
 import type { QuotaHeadroom } from "./status.ts";
+import { alertQuota } from "../alerts/events.ts";
 
 export interface QuotaAnswer {
   provider: ProviderId;
@@ -37,6 +38,7 @@ export async function getAccountQuota(deps: RefreshDeps, accountId: string): Pro
     }
     throw error;
   }
+  alertQuota(deps, accountId, live.windows);
   const answer: QuotaAnswer = {
     provider: account.provider,
     windows: live.windows,

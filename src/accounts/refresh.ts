@@ -20,6 +20,7 @@ import { keys } from "../kv/keys.ts";
 import { KleisError } from "../errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import { auditRecord } from "../audit.ts";
+import { alertNeedsLogin } from "../alerts/events.ts";
 import { AccountUnavailableError } from "./errors.ts";
 import { ProviderAuthError } from "../providers/common/errors.ts";
 import {
@@ -383,6 +384,7 @@ async function recordFailure(
     return next;
   }, (op) => op.set(audit.key, audit.value, { expireIn: audit.expireIn }));
   await releaseLease(deps, account.id, mine);
+  if (error.permanent) alertNeedsLogin(deps, account.id, error.message);
   deps.log.warn("Token refresh failed.", {
     accountId: account.id,
     code: error.code,
@@ -409,4 +411,5 @@ export async function markNeedsLogin(
     lastRefreshError: reason,
     updatedAt: deps.now(),
   }), (op) => op.set(audit.key, audit.value, { expireIn: audit.expireIn }));
+  alertNeedsLogin(deps, accountId, reason);
 }

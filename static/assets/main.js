@@ -6,10 +6,17 @@ import { accountsView } from "./accounts.js";
 import { keysView } from "./keys.js";
 import { usageView } from "./usage.js";
 import { auditView } from "./audit.js";
+import { alertsView } from "./alerts.js";
 import { aliasesView } from "./aliases.js";
 
-const VIEWS = { accounts: accountsView, keys: keysView, usage: usageView, audit: auditView };
-VIEWS.aliases = aliasesView;
+const VIEWS = {
+  accounts: accountsView,
+  keys: keysView,
+  usage: usageView,
+  audit: auditView,
+  alerts: alertsView,
+  aliases: aliasesView,
+};
 const mounted = new Map();
 
 const signinSection = document.getElementById("signin");
