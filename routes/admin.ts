@@ -13,6 +13,7 @@ import { adminUsageRoutes } from "./admin_usage.ts";
 import { adminBackupRoutes } from "./admin_backup.ts";
 import { adminBackupsRoutes } from "./admin_backups.ts";
 import { adminStatusRoutes } from "./admin_status.ts";
+import { adminSelectionRoutes } from "./admin_selection.ts";
 
 /** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
 export function isAdminPagePath(path: string): boolean {
@@ -37,5 +38,6 @@ export function adminApiRoutes(deps: Deps) {
   app.route("/", adminUsageRoutes(deps));
   app.route("/", adminBackupRoutes(deps));
   app.route("/", adminBackupsRoutes(deps));
+  app.route("/", adminSelectionRoutes(deps));
   return app;
 }

@@ -19,6 +19,7 @@ import { randomId } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
 import { KleisError } from "../errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
+import { withAccountEgress } from "./egress.ts";
 import { auditRecord } from "../audit.ts";
 import { AccountUnavailableError } from "./errors.ts";
 import { ProviderAuthError } from "../providers/common/errors.ts";
@@ -252,7 +253,11 @@ async function refreshUnderLease(
       return undefined;
     }
     try {
-      const result = await adapter.refresh(deps, account, current.tokens);
+      const result = await adapter.refresh(
+        withAccountEgress(deps, account),
+        account,
+        current.tokens,
+      );
       return await commitRefresh(deps, account, current, mine, result, actor);
     } catch (error) {
       if (!(error instanceof ProviderAuthError)) {

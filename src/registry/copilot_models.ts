@@ -14,6 +14,7 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import type { AccountRecord } from "../model/accounts.ts";
 import { getUpstreamCredentials } from "../accounts/credentials.ts";
+import { withAccountEgress } from "../accounts/egress.ts";
 import { type CopilotLiveModel, requestCopilotModels } from "../providers/copilot/models.ts";
 import { runtimeSlot } from "../runtime.ts";
 
@@ -42,7 +43,7 @@ export async function fetchCopilotModels(
   const credentials = await getUpstreamCredentials(deps, account);
   const entry: CopilotModelsCacheEntry = {
     fetchedAt: deps.now(),
-    models: await requestCopilotModels(deps, credentials, timeoutMs),
+    models: await requestCopilotModels(withAccountEgress(deps, account), credentials, timeoutMs),
   };
   const stored = await deps.kv.set(keys.copilotModelsCache(account.id), entry, {
     expireIn: KEEP_MS,
