@@ -70,7 +70,10 @@ export function orderAccounts(input: OrderInput): AccountRecord[] {
   return [...ordered.filter((a) => !a.needsLogin), ...ordered.filter((a) => a.needsLogin)];
 }
 
-/** Each run of equal priority rotated by `turn` among its serving accounts; blocked ones after. */
+/**
+ * Each run of equal priority rotated by `turn` among the accounts that can
+ * serve (not cooling, no login needed); the others follow their group.
+ */
 function rotateGroups(
   accounts: readonly AccountRecord[],
   turn: number,
@@ -81,7 +84,7 @@ function rotateGroups(
     let end = start + 1;
     while (end < accounts.length && accounts[end]!.priority === accounts[start]!.priority) end++;
     const group = accounts.slice(start, end);
-    const serving = group.filter((a) => !blocked?.(a.id));
+    const serving = group.filter((a) => !a.needsLogin && !blocked?.(a.id));
     const shift = serving.length === 0 ? 0 : ((turn % serving.length) + serving.length) %
       serving.length;
     out.push(...serving.slice(shift), ...serving.slice(0, shift));
