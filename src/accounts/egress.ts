@@ -107,9 +107,15 @@ export function egressClientCount(deps: Pick<Deps, "runtime">): number {
 
 /**
  * The fetch for everything the account sends. Through a proxy, a failure
- * before the backend answered (the proxy down, its refusal, 407 for bad
- * proxy credentials) becomes an OutboundProxyError naming the redacted URL;
- * an abort by the caller stays an abort.
+ * before the backend answered (the proxy down, refusing the connection or
+ * the credentials, a CONNECT it could not open) becomes an
+ * OutboundProxyError naming the redacted URL; an abort by the caller stays
+ * an abort. The backends are https://, so the proxy's refusals fail the
+ * CONNECT and reach us as errors. Only a plain-http:// backend (a test, an
+ * odd enterprise setup) gets the proxy's own answers as responses: 407 is
+ * the proxy's by definition and counts as a proxy failure; any other status
+ * cannot be told from the backend's (tinyproxy answers bad credentials with
+ * a 401) and is handled as the backend's.
  */
 export function accountFetch(
   deps: Pick<Deps, "fetch" | "log" | "sealingKey" | "runtime">,
