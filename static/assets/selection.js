@@ -21,7 +21,7 @@ export const STRATEGIES = [
     id: "least-used",
     label: "Least used",
     hint: "The account with the most headroom in its tightest quota window first " +
-      "(Copilot reports no windows: there it fills first).",
+      "(Copilot reports no windows: there it goes by priority).",
   },
 ];
 
