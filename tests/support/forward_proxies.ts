@@ -47,9 +47,20 @@ async function waitForPort(port: number, child: Deno.ChildProcess, name: string)
   throw new Error(`${name} did not start on port ${port} (run tests/support/setup.sh).`);
 }
 
-function stopper(child: Deno.ChildProcess): () => Promise<void> {
+/** Starts a proxy process and waits until it listens; returns its stop function. */
+async function spawnProxy(
+  command: string,
+  args: string[],
+  port: number,
+): Promise<() => Promise<void>> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
   let stopped: Promise<void> | undefined;
-  return () =>
+  const stop = () =>
     stopped ??= (async () => {
       try {
         child.kill("SIGTERM");
@@ -58,6 +69,13 @@ function stopper(child: Deno.ChildProcess): () => Promise<void> {
       }
       await child.status;
     })();
+  try {
+    await waitForPort(port, child, command);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
 }
 
 export async function startTinyproxy(
@@ -82,19 +100,7 @@ export async function startTinyproxy(
       "DisableViaHeader Yes",
     ].join("\n") + "\n",
   );
-  const child = new Deno.Command("tinyproxy", {
-    args: ["-d", "-c", `${dir}/tinyproxy.conf`],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const stop = stopper(child);
-  try {
-    await waitForPort(port, child, "tinyproxy");
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const stop = await spawnProxy("tinyproxy", ["-d", "-c", `${dir}/tinyproxy.conf`], port);
   const stopAndClean = async () => {
     await stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -112,30 +118,18 @@ export async function startMicrosocks(
   auth = { username: "kleis", password: "s0cks-s3cret" },
 ): Promise<ForwardProxy> {
   const port = freePort();
-  const child = new Deno.Command("microsocks", {
-    args: [
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-b",
-      SOCKS_PROXY_SOURCE,
-      "-u",
-      auth.username,
-      "-P",
-      auth.password,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const stop = stopper(child);
-  try {
-    await waitForPort(port, child, "microsocks");
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const stop = await spawnProxy("microsocks", [
+    "-i",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-b",
+    SOCKS_PROXY_SOURCE,
+    "-u",
+    auth.username,
+    "-P",
+    auth.password,
+  ], port);
   return {
     url: `socks5://${auth.username}:${auth.password}@127.0.0.1:${port}`,
     source: SOCKS_PROXY_SOURCE,
