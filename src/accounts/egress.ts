@@ -17,7 +17,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { seal, unseal } from "../crypto.ts";
-import { httpClientProxy, OutboundProxyError } from "../outbound_proxy.ts";
+import { httpClientProxy, OutboundProxyError, redactUserinfo } from "../outbound_proxy.ts";
 import { runtimeSlot } from "../runtime.ts";
 import type { AccountProxy, AccountRecord } from "../model/accounts.ts";
 import type { ProviderId } from "../model/providers.ts";
@@ -130,9 +130,18 @@ export function accountFetch(
       response = await deps.fetch(input, { ...init, client });
     } catch (error) {
       if (init?.signal?.aborted) throw error;
-      const detail = error instanceof Error ? error.message : String(error);
-      deps.log.warn("Outbound proxy failed.", { accountId: account.id, proxy: proxy.display });
-      throw new OutboundProxyError(account.id, proxy.display, detail);
+      // Deno's own text is in the cause ("client error (Connect): ..."): logged, redacted.
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      deps.log.warn("Outbound proxy failed.", {
+        accountId: account.id,
+        proxy: proxy.display,
+        error: redactUserinfo(cause instanceof Error ? cause.message : String(cause)),
+      });
+      throw new OutboundProxyError(
+        account.id,
+        proxy.display,
+        "it could not be reached or refused the connection",
+      );
     }
     if (response.status !== 407) return response;
     await response.body?.cancel().catch(() => {});

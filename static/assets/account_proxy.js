@@ -3,7 +3,7 @@
 // starts empty: leave it empty to keep the proxy, tick "Go direct" to drop it.
 import { field, h } from "./dom.js";
 
-const SCHEMES = /^(https?|socks5h?):\/\//i;
+const SCHEMES = /^(http|socks5h?):\/\//i;
 
 /** The card's fact: the redacted URL, or "direct". */
 export function proxyFact(account) {
@@ -23,7 +23,7 @@ export function proxyFields(account) {
     }),
     account.proxy
       ? `Now ${account.proxy}. Enter a new URL to replace it; empty keeps it.`
-      : "http://, https://, socks5:// or socks5h://. Empty: the account connects directly.",
+      : "http://, socks5:// or socks5h://. Empty: the account connects directly.",
   );
   const direct = account.proxy
     ? h("input", { type: "checkbox", class: "proxy-clear", id: `proxy-clear-${account.id}` })
@@ -45,7 +45,7 @@ export function proxyFields(account) {
     if (!value) return {};
     if (!SCHEMES.test(value)) {
       url.input.focus();
-      return { error: "The proxy URL must start with http://, https://, socks5:// or socks5h://." };
+      return { error: "The proxy URL must start with http://, socks5:// or socks5h://." };
     }
     return { proxy: value };
   };

@@ -6,7 +6,7 @@ import { unseal } from "../../src/crypto.ts";
 import { proxyContext } from "../../src/accounts/egress.ts";
 import { exportBackup } from "../../src/accounts/backup.ts";
 import { saveLogin } from "../../src/accounts/repository.ts";
-import { redactProxyUrl } from "../../src/outbound_proxy.ts";
+import { redactProxyUrl, redactUserinfo } from "../../src/outbound_proxy.ts";
 import type { AccountRecord } from "../../src/model/accounts.ts";
 
 const SECRET = "Pa55-w0rd";
@@ -17,8 +17,12 @@ Deno.test("redactProxyUrl hides the password (and a lone user name)", () => {
     "http://user:***@proxy.example:3128",
   );
   assert.equal(redactProxyUrl("socks5://tok3n@10.0.0.1:1080"), "socks5://***@10.0.0.1:1080");
-  assert.equal(redactProxyUrl("https://proxy.example"), "https://proxy.example");
+  assert.equal(redactProxyUrl("http://proxy.example"), "http://proxy.example");
   assert.equal(redactProxyUrl("socks5h://u:p%40ss@h:1"), "socks5h://u:***@h:1");
+  assert.equal(
+    redactUserinfo(`proxy error (http://kleis:${SECRET}@10.0.0.1:3128) and http://h/x`),
+    "proxy error (http://kleis:***@10.0.0.1:3128) and http://h/x",
+  );
 });
 
 Deno.test("admin accounts: an outbound proxy is set, shown redacted, sealed at rest, cleared", async (t) => {
@@ -31,8 +35,9 @@ Deno.test("admin accounts: an outbound proxy is set, shown redacted, sealed at r
     const cases: [unknown, RegExp][] = [
       [
         `ftp://u:${SECRET}@h:21`,
-        /scheme must be one of http:\/\/, https:\/\/, socks5:\/\/, socks5h:\/\//,
+        /scheme must be one of http:\/\/, socks5:\/\/, socks5h:\/\//,
       ],
+      [`https://u:${SECRET}@h:443`, /scheme must be one of/],
       [`not a url ${SECRET}`, /not a URL/],
       [`http://u:${SECRET}@h:1/path`, /no path/],
       [`http://u:${SECRET}@h:1/?q=1`, /no path, query/],
