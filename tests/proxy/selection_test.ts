@@ -201,3 +201,21 @@ Deno.test("Selector: strategy cache, per-instance turns, usage from recorded hea
     },
   );
 });
+
+Deno.test("round-robin with several instances: each rotates on its own, together evenly", async () => {
+  await using first = await testDeps();
+  await setSelectionStrategy(first, "codex", "round-robin");
+  const accounts = ACCOUNTS.filter((a) => a.priority === 0 && !a.needsLogin && a.enabled);
+  const counts = new Map<string, number>();
+  // Five instances on one KV, each with its own random start.
+  for (let instance = 0; instance < 5; instance++) {
+    const deps = await testDeps({ kv: first.kv, clock: first.clock });
+    deps.random = (n) => new Uint8Array(n).fill(instance * 37 + 1);
+    const selector = new Selector(deps, new CooldownCache(deps));
+    for (let i = 0; i < 30; i++) {
+      const [chosen] = await selector.order("codex", "gpt-5.5", { ...base, accounts });
+      counts.set(chosen!.id, (counts.get(chosen!.id) ?? 0) + 1);
+    }
+  }
+  assert.deepEqual(Object.fromEntries(counts), { a: 50, b: 50, c: 50 });
+});
