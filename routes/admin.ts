@@ -14,6 +14,7 @@ import { adminBackupRoutes } from "./admin_backup.ts";
 import { adminBackupsRoutes } from "./admin_backups.ts";
 import { adminStatusRoutes } from "./admin_status.ts";
 import { adminSelectionRoutes } from "./admin_selection.ts";
+import { adminCaptureRoutes } from "./admin_captures.ts";
 
 /** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
 export function isAdminPagePath(path: string): boolean {
@@ -39,5 +40,6 @@ export function adminApiRoutes(deps: Deps) {
   app.route("/", adminBackupRoutes(deps));
   app.route("/", adminBackupsRoutes(deps));
   app.route("/", adminSelectionRoutes(deps));
+  app.route("/", adminCaptureRoutes(deps));
   return app;
 }

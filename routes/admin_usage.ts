@@ -2,7 +2,7 @@
  * Usage answers for the admin API (admin auth is applied by routes/admin.ts):
  * GET /admin/usage, /admin/keys/:id/usage, /admin/accounts/:id/usage, each
  * with ?windowMs= (one minute to the retention period, default 24 h) and an
- * optional ?groupBy= (key, account, provider, model, endpoint).
+ * optional ?groupBy= (key, account, provider, model, endpoint, client, userAgent).
  */
 import { Hono } from "hono";
 import { z } from "zod";

@@ -9,6 +9,7 @@ import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import type { ProxyEngineOptions } from "../src/proxy/engine.ts";
 import { ProxyService } from "../src/proxy/proxy_service.ts";
+import { clientAddress } from "../src/client_address.ts";
 
 export function proxyRoutes(deps: Deps, options: ProxyEngineOptions = {}) {
   const app = new Hono<AppEnv>();
@@ -22,6 +23,7 @@ export function proxyRoutes(deps: Deps, options: ProxyEngineOptions = {}) {
         headers: c.req.raw.headers,
         signal: c.req.raw.signal,
         readBody: () => c.req.text(),
+        client: clientAddress(c, deps.config.trustProxy),
       }));
   }
   return app;

@@ -42,6 +42,17 @@ export interface Config {
   readonly onDeploy: boolean;
   /** Scheduled off-site backups and restore on start (KLEIS_BACKUP_*, KLEIS_RESTORE_FROM). */
   readonly backup: Readonly<BackupConfig>;
+  /** Request capture for debugging (KLEIS_CAPTURE_*; src/capture). */
+  readonly capture: Readonly<CaptureConfig>;
+}
+
+export interface CaptureConfig {
+  /** How long a capture is kept after it was written. */
+  readonly retentionMs: number;
+  /** Bytes kept of each captured body; the rest is counted, not stored. */
+  readonly maxBodyBytes: number;
+  /** Captures kept per key; the oldest go first. */
+  readonly maxPerKey: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -213,8 +224,21 @@ export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
     upstream: Object.freeze(upstream),
     onDeploy,
     backup: parseBackupConfig(env, onDeploy),
+    capture: parseCaptureConfig(env),
   };
   return Object.freeze(config);
+}
+
+// --- Request capture (src/capture) ---------------------------------------
+
+function parseCaptureConfig(env: Env): CaptureConfig {
+  const number = (name: string, fallback: number, min: number, max: number) =>
+    parseInteger(name, value(env, name) ?? String(fallback), min, max);
+  return Object.freeze({
+    retentionMs: number("KLEIS_CAPTURE_RETENTION_HOURS", 24, 1, 24 * 7) * 3_600_000,
+    maxBodyBytes: number("KLEIS_CAPTURE_MAX_BODY_BYTES", 256 * 1024, 1024, 1024 * 1024),
+    maxPerKey: number("KLEIS_CAPTURE_MAX_PER_KEY", 100, 1, 1000),
+  });
 }
 
 // --- Backups (src/backup) -------------------------------------------------

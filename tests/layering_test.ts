@@ -4,7 +4,7 @@
  *   app       main.ts, src/app.ts (composition: wires routes, services, deps)
  *   routes    routes/ (thin Hono sub-apps)
  *   services  src/audit.ts, src/usage/, src/accounts/, src/keys/, src/auth/,
- *             src/registry/, src/proxy/, src/backup/, src/jobs/
+ *             src/registry/, src/capture/, src/proxy/, src/backup/, src/jobs/
  *   kv        src/kv/ (every KV key, opening the store)
  *   providers src/providers/ (one folder per backend, shared adapter contracts)
  *             and src/translate/ (pure translation between the client APIs)
@@ -15,7 +15,7 @@
  * Services are ordered too, lowest first; one may import only a service to its
  * left, so services never form a cycle:
  *
- *   audit < usage < accounts < keys < auth < registry < proxy < backup < jobs
+ *   audit < usage < accounts < keys < auth < registry < capture < proxy < backup < jobs
  *
  * (The proxy uses accounts, keys and usage; keys check pinned accounts; usage
  * knows nothing of accounts.) src/model/ imports nothing outside src/model/.
@@ -32,6 +32,7 @@ const SERVICE_ORDER = [
   "keys",
   "auth",
   "registry",
+  "capture",
   "proxy",
   "backup",
   "jobs",

@@ -156,6 +156,8 @@ export function apiKeyAuth(deps: Deps): MiddlewareHandler<AppEnv> {
           keyId: knownKeyId,
           endpoint: c.req.path,
           status: error.status,
+          client: address,
+          userAgent: c.req.header("user-agent") ?? null,
         });
       }
       throw error;

@@ -75,7 +75,7 @@ export async function createApiKey(deps: Deps, input: CreateKeyInput): Promise<C
 }
 
 /** What a change plans; refusing is done by throwing from the planner. */
-type Change = {
+export type Change = {
   next: ApiKeyRecord;
   /** Undefined when nothing changes (nothing is written, e.g. revoking twice). */
   audit: AuditInput | undefined;
@@ -84,7 +84,7 @@ type Change = {
 };
 
 /** Read-modify-write of one key with a versionstamp check, retried a bounded number of times. */
-async function changeKey(
+export async function changeKey(
   deps: Deps,
   id: string,
   change: (current: ApiKeyRecord, now: number) => Change | Promise<Change>,
@@ -104,7 +104,7 @@ async function changeKey(
   throw contention();
 }
 
-function assertNotRevoked(key: ApiKeyRecord): void {
+export function assertNotRevoked(key: ApiKeyRecord): void {
   if (key.revokedAt !== undefined) {
     throw conflict("key_revoked", `The API key ${key.id} is revoked and cannot be changed.`);
   }

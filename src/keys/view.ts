@@ -18,6 +18,8 @@ export interface ApiKeyView {
   lastUsedAt?: number;
   /** Until when the secret before the last rotation still works. */
   previousValidUntil?: number;
+  /** While request capture is on for the key. */
+  capture?: { startedAt: number; until: number };
   discoveryUrl: string;
 }
 
@@ -45,5 +47,6 @@ export function toKeyView(
   if (key.previousValidUntil !== undefined && key.previousValidUntil > options.now) {
     view.previousValidUntil = key.previousValidUntil;
   }
+  if (key.capture !== undefined && key.capture.until > options.now) view.capture = key.capture;
   return view;
 }

@@ -14,6 +14,18 @@ export const keys = {
   /** Discovery token → key id. */
   apiKeyByDiscoveryToken: (token: string) => ["api_key_discovery", token] as const,
 
+  // --- Request capture (src/capture); capture ids are time-ordered ---
+  /** One captured request of a key: metadata, headers, body sizes. */
+  capture: (keyId: string, id: string) => ["captures", keyId, id] as const,
+  capturesOf: (keyId: string) => ["captures", keyId] as const,
+  /** A ≤ 60 000-byte part of a captured body ("request" or "answer"), redacted UTF-8. */
+  captureBody: (keyId: string, id: string, part: "request" | "answer", index: number) =>
+    ["capture_bodies", keyId, id, part, index] as const,
+  captureBodiesOf: (keyId: string, id?: string) =>
+    (id === undefined ? ["capture_bodies", keyId] : ["capture_bodies", keyId, id]) as Deno.KvKey,
+  /** The key's captures oldest first ({id, part counts, expiresAt}), for the count cap. */
+  captureIndex: (keyId: string) => ["capture_index", keyId] as const,
+
   // --- Limits (src/keys/limits.ts) ---
   requestsInMinute: (keyId: string, minute: number) => ["limit_rpm", keyId, minute] as const,
   concurrentSlots: (keyId: string) => ["limit_concurrent", keyId] as const,
@@ -67,7 +79,8 @@ export const keys = {
   usageEventSeen: (eventId: string) => ["usage_event_seen", eventId] as const,
   /**
    * A usage bucket: time first so a range listing reads a window in order.
-   * Dimensions absent from an event are "" (keys cannot hold null).
+   * Dimensions absent from an event are "" (keys cannot hold null). Buckets
+   * written before client and userAgent were kept end after endpoint.
    */
   usageMinute: (
     minute: number,
@@ -76,7 +89,20 @@ export const keys = {
     provider: string,
     model: string,
     endpoint: string,
-  ) => ["usage_buckets", minute, keyId, accountId, provider, model, endpoint] as const,
+    client = "",
+    userAgent = "",
+  ) =>
+    [
+      "usage_buckets",
+      minute,
+      keyId,
+      accountId,
+      provider,
+      model,
+      endpoint,
+      client,
+      userAgent,
+    ] as const,
   /** The same counters rolled up per hour, so 30-day windows read 60x fewer entries. */
   usageHour: (
     hour: number,
@@ -85,7 +111,10 @@ export const keys = {
     provider: string,
     model: string,
     endpoint: string,
-  ) => ["usage_hours", hour, keyId, accountId, provider, model, endpoint] as const,
+    client = "",
+    userAgent = "",
+  ) =>
+    ["usage_hours", hour, keyId, accountId, provider, model, endpoint, client, userAgent] as const,
   usageHoursPrefix: () => ["usage_hours"] as const,
   /** Where the queue parks a usage batch it gave up delivering; the retention job re-ingests it. */
   usageUndelivered: (batchId: string) => ["usage_undelivered", batchId] as const,

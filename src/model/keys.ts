@@ -32,4 +32,6 @@ export interface ApiKeyRecord {
   /** During a rotation grace: the old secret's hash and when it stops working. */
   previousHash?: string;
   previousValidUntil?: number;
+  /** Request capture switched on for this key until `until` (src/capture; off when absent or past). */
+  capture?: { startedAt: number; until: number };
 }

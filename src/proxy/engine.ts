@@ -52,6 +52,7 @@ import {
   type RetryPolicy,
 } from "./retry_policy.ts";
 import type { RequestTracker } from "./usage_tracker.ts";
+import type { CaptureHook } from "../capture/recorder.ts";
 
 /** A backend that refuses a freshly refreshed token cools the account this long. */
 export const AUTH_COOLDOWN_MS = 10 * 60_000;
@@ -71,6 +72,8 @@ export interface ProxyRequest {
   signal: AbortSignal;
   /** Wraps the adapter's prepared call (API translation of the answer). */
   adapt?: (call: PreparedCall) => PreparedCall;
+  /** Set while request capture is on for the key (src/capture). */
+  capture?: CaptureHook | undefined;
 }
 
 export interface ProxyEngineOptions {
@@ -342,6 +345,7 @@ export class ProxyEngine {
       credentials,
       upstream: this.deps.config.upstream,
     });
+    req.capture?.sent(req, account.id, upstream, credentials);
     if (req.signal.aborted) throw clientClosed();
     const abort = new AbortController();
     // The client going away cancels the backend request, now or mid-stream.

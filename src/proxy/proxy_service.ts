@@ -29,6 +29,7 @@ import { RequestTracker } from "./usage_tracker.ts";
 import { type CallPlan, planCall } from "./call_plan.ts";
 import { nativeErrorText } from "./error_shape.ts";
 import type { ApiShape } from "../translate/translation.ts";
+import { captureFor, type CaptureRecorder } from "../capture/recorder.ts";
 
 /** One proxied endpoint: the route path and what it stands for. */
 export interface ProxyEndpoint {
@@ -70,6 +71,8 @@ export interface ProxyCall {
   signal: AbortSignal;
   /** Reads the body (inside the service, so a failed read is answered and counted). */
   readBody: () => Promise<string>;
+  /** The caller's address (src/client_address.ts), for usage records. */
+  client?: string;
 }
 
 /** Kleis errors caused by the backend rather than by Kleis or the client. */
@@ -113,6 +116,17 @@ export class ProxyService {
 
   /** Answers one request: the backend's answer, or Kleis's error in the native shape. */
   async handle(target: ProxyEndpoint, call: ProxyCall): Promise<Response> {
+    // Request capture (src/capture): undefined, at the cost of one check, unless on for the key.
+    const capture = captureFor(this.deps, call, target.path);
+    const res = await this.#handle(target, call, capture);
+    return capture ? capture.answer(res) : res;
+  }
+
+  async #handle(
+    target: ProxyEndpoint,
+    call: ProxyCall,
+    capture: CaptureRecorder | undefined,
+  ): Promise<Response> {
     const { deps, engine } = this;
     const { path } = target;
     const { key, requestId } = call;
@@ -120,7 +134,15 @@ export class ProxyService {
     const tracker = new RequestTracker(
       deps,
       engine.services,
-      { requestId, keyId: key.id, provider: target.provider, model: null, endpoint: path },
+      {
+        requestId,
+        keyId: key.id,
+        provider: target.provider,
+        model: null,
+        endpoint: path,
+        client: call.client,
+        userAgent: call.headers.get("user-agent"),
+      },
       engine.timing.clock,
       startedAt,
     );
@@ -169,6 +191,7 @@ export class ProxyService {
         rawBody: built.rawBody ?? rawBody,
         model,
         signal: call.signal,
+        capture,
         ...(translation ? { adapt: (prepared) => translation.adapt(prepared) } : {}),
       }, tracker);
       if (!translation || res.status < 400) return res;

@@ -20,6 +20,9 @@ export interface TrackerBase {
   provider: ProviderId | null;
   model: string | null;
   endpoint: string;
+  /** The caller's address and User-Agent header (normalised by recordUsage). */
+  client?: string | undefined;
+  userAgent?: string | null | undefined;
 }
 
 const NO_TOKENS: TokenUsage = {
@@ -84,6 +87,8 @@ export class RequestTracker {
         : Math.max(0, Math.round(this.#firstByteAt - this.startedAt)),
       latencyMs: Math.max(0, Math.round(end - this.startedAt)),
       attempts: this.#attempts,
+      client: this.base.client ?? null,
+      userAgent: this.base.userAgent ?? null,
       ...tokens,
     };
     try {

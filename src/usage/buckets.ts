@@ -39,13 +39,16 @@ export interface BucketCounters extends SummedCounters {
   firstByteCount: number;
 }
 
-/** The dimensions of a bucket; "" where the event had none. */
+/** The dimensions of a bucket; "" where the event had none (or predates the dimension). */
 export interface BucketDims {
   keyId: string;
   accountId: string;
   provider: string;
   model: string;
   endpoint: string;
+  /** Client address and User-Agent (client_info.ts). */
+  client: string;
+  userAgent: string;
 }
 
 export type Dimension = keyof BucketDims;
@@ -128,6 +131,8 @@ const dim = (s: string | null) => (s ?? "").slice(0, MAX_DIM_LENGTH);
 export function eventDims(
   event: Pick<UsageEvent, "keyId" | "accountId" | "model" | "endpoint"> & {
     provider: string | null;
+    client?: string | null | undefined;
+    userAgent?: string | null | undefined;
   },
 ): BucketDims {
   return {
@@ -136,6 +141,8 @@ export function eventDims(
     provider: dim(event.provider),
     model: dim(event.model),
     endpoint: dim(event.endpoint),
+    client: dim(event.client ?? null),
+    userAgent: dim(event.userAgent ?? null),
   };
 }
 

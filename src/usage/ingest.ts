@@ -72,7 +72,7 @@ interface BucketUpdate {
 export const deltaKeyOf = (event: UsageEvent) => dimsKey(minuteOf(event.at), eventDims(event));
 
 const dimsKey = (minute: number, d: BucketDims) =>
-  `${minute}\n${d.keyId}\n${d.accountId}\n${d.provider}\n${d.model}\n${d.endpoint}`;
+  `${minute}\n${d.keyId}\n${d.accountId}\n${d.provider}\n${d.model}\n${d.endpoint}\n${d.client}\n${d.userAgent}`;
 
 /** Folds events into deltas, in a deterministic order. */
 export function aggregateEvents(events: UsageEvent[]): UsageDelta[] {
@@ -112,9 +112,11 @@ function parseDelta(value: unknown): UsageDelta | undefined {
     keyId === undefined || accountId === undefined || provider === undefined ||
     model === undefined || endpoint === undefined
   ) return undefined;
+  // Messages sent before client and userAgent were kept have neither.
+  const [client, userAgent] = [text("client") ?? "", text("userAgent") ?? ""];
   return {
     minute: minuteOf(v.minute),
-    dims: eventDims({ keyId, accountId, provider, model, endpoint }),
+    dims: eventDims({ keyId, accountId, provider, model, endpoint, client, userAgent }),
     counters: countersFrom(v.counters),
     lastAt: v.lastAt,
   };
@@ -152,8 +154,17 @@ function plan(deltas: UsageDelta[]) {
   };
   for (const { minute, dims: d, counters: c, lastAt } of deltas) {
     const hour = hourOf(minute);
-    add(keys.usageMinute(minute, d.keyId, d.accountId, d.provider, d.model, d.endpoint), minute, c);
-    add(keys.usageHour(hour, d.keyId, d.accountId, d.provider, d.model, d.endpoint), hour, c);
+    const dims = [
+      d.keyId,
+      d.accountId,
+      d.provider,
+      d.model,
+      d.endpoint,
+      d.client,
+      d.userAgent,
+    ] as const;
+    add(keys.usageMinute(minute, ...dims), minute, c);
+    add(keys.usageHour(hour, ...dims), hour, c);
     const tokens = billedTokens(c);
     if (d.keyId !== "" && tokens > 0) {
       const day = utcDay(minute);

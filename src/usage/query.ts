@@ -22,7 +22,15 @@ import {
   type SummedCounters,
 } from "./buckets.ts";
 
-export const GROUP_BY = ["key", "account", "provider", "model", "endpoint"] as const;
+export const GROUP_BY = [
+  "key",
+  "account",
+  "provider",
+  "model",
+  "endpoint",
+  "client",
+  "userAgent",
+] as const;
 export type GroupBy = typeof GROUP_BY[number];
 
 const GROUP_DIMENSION: Record<GroupBy, Dimension> = {
@@ -31,6 +39,8 @@ const GROUP_DIMENSION: Record<GroupBy, Dimension> = {
   provider: "provider",
   model: "model",
   endpoint: "endpoint",
+  client: "client",
+  userAgent: "userAgent",
 };
 
 /** The counters of docs/api.md#usage-and-audit: the sums, and latency as averages and a maximum. */
@@ -99,7 +109,8 @@ async function listRange(kv: Deno.Kv, prefix: string, from: number, to: number, 
   if (from >= to) return;
   const iter = kv.list({ start: [prefix, from], end: [prefix, to] }, { batchSize: 1000 });
   for await (const entry of iter) {
-    const [, start, keyId, accountId, provider, model, endpoint] = entry.key;
+    // Buckets written before client and userAgent were kept lack both: "".
+    const [, start, keyId, accountId, provider, model, endpoint, client, userAgent] = entry.key;
     if (typeof start !== "number") continue;
     visit(start, {
       keyId: String(keyId ?? ""),
@@ -107,6 +118,8 @@ async function listRange(kv: Deno.Kv, prefix: string, from: number, to: number, 
       provider: String(provider ?? ""),
       model: String(model ?? ""),
       endpoint: String(endpoint ?? ""),
+      client: String(client ?? ""),
+      userAgent: String(userAgent ?? ""),
     }, countersFrom(entry.value));
   }
 }

@@ -3,7 +3,7 @@
  * in-process buffer and the call returns at once; a sender drains the buffer
  * as queue messages, one send in flight at a time ("group commit"), each
  * message already aggregated per (minute, key, account, provider, model,
- * endpoint), so its size and the consumer's work depend on how many distinct
+ * endpoint, client address, user agent), so its size and the consumer's work depend on how many distinct
  * dimensions there were, not on how many requests.
  *
  * Measured (bench/usage_bench.ts; README "Performance"): one queue message per
@@ -39,12 +39,17 @@ import {
   usageMessage,
 } from "./ingest.ts";
 import { MAX_DIM_LENGTH } from "./buckets.ts";
+import { normalizeClient, normalizeUserAgent } from "./client_info.ts";
 import { isQueueUnsupportedError, kvHasQueues, markQueuesUnavailable } from "./queue_support.ts";
 import { runtimeSlot } from "../runtime.ts";
 import type { UsageEvent } from "./types.ts";
 
-/** Deltas per queue message: with dimensions capped at 200 characters, well under 64 KiB. */
-const MAX_DELTAS_PER_MESSAGE = 48;
+/**
+ * Deltas per queue message: with its seven dimensions capped at 200
+ * characters (client 64) a delta serialises to at most about 1.5 KiB, so a
+ * message stays well under 64 KiB (tests/usage/client_usage_test.ts).
+ */
+export const MAX_DELTAS_PER_MESSAGE = 32;
 
 /**
  * Redelivery after a failed consumer run: 1 s, 5 s, 30 s, 2 min, 10 min (Deno
@@ -85,6 +90,8 @@ export function recordUsage(deps: Deps, event: UsageEvent): Promise<void> {
       accountId: cap(event.accountId),
       model: cap(event.model),
       endpoint: cap(event.endpoint),
+      client: normalizeClient(event.client),
+      userAgent: normalizeUserAgent(event.userAgent),
     });
     if (!sender.running) sender.running = drain(deps, sender);
   } catch (error) {
@@ -187,6 +194,9 @@ export interface Refusal {
   /** Time from the request's start to the refusal, when the caller measured it. */
   latencyMs?: number;
   at?: number;
+  /** The caller's address and User-Agent (normalised by recordUsage). */
+  client?: string;
+  userAgent?: string | null;
 }
 
 /**
@@ -210,5 +220,7 @@ export function recordRefusal(deps: Deps, refusal: Refusal): Promise<void> {
     outputTokens: 0,
     cacheReadTokens: 0,
     cacheWriteTokens: 0,
+    client: refusal.client ?? null,
+    userAgent: refusal.userAgent ?? null,
   });
 }

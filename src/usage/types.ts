@@ -25,6 +25,12 @@ export interface UsageEvent {
    * answered itself. Absent in events recorded before it existed.
    */
   attempts?: number;
+  /**
+   * The client's address and User-Agent (client_info.ts normalises them);
+   * absent in events recorded before they were kept.
+   */
+  client?: string | null;
+  userAgent?: string | null;
   /** Input tokens neither read from nor written to the prompt cache. */
   inputTokens: number;
   outputTokens: number;

@@ -6,6 +6,7 @@ import { card, cardActions, factList, statusBadge } from "./cards.js";
 import { listLoader, reloadButton, viewHead } from "./view.js";
 import { compact, dateTime, providerName, relative } from "./format.js";
 import { keyForm } from "./key_form.js";
+import { captureFact, openCaptures } from "./capture.js";
 
 export function keysView(section) {
   const list = h("div", { class: "keys-list", "aria-busy": "true" });
@@ -94,6 +95,7 @@ function keyCard(key, accounts, reload) {
   fact("Last used", key.lastUsedAt ? relative(key.lastUsedAt) : "never");
   fact("Created", dateTime(key.createdAt));
   if (key.revokedAt) fact("Revoked", dateTime(key.revokedAt));
+  fact("Request capture", captureFact(key));
   if (typeof key.previousValidUntil === "number" && !key.revokedAt) {
     fact(
       "Old secret works",
@@ -109,6 +111,7 @@ function keyCard(key, accounts, reload) {
   if (!key.revokedAt) {
     act("Edit", () => openEditKey(key, accounts, reload));
     act("Rotate", () => openRotate(key, reload));
+    act("Capture", () => openCaptures(key, reload));
     confirmAct(
       "Revoke",
       {

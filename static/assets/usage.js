@@ -1,5 +1,5 @@
 // Usage: window selector, totals against the previous window, charts, and a
-// table grouped by key, account, model, provider or endpoint.
+// table grouped by key, account, model, provider, endpoint, client address or user agent.
 import { get } from "./api.js";
 import { h, replace, uid } from "./dom.js";
 import { change, compact, ms, num, percent, successRate, totalTokens, WINDOWS } from "./format.js";
@@ -12,6 +12,8 @@ const GROUPS = [
   { id: "model", name: "Model" },
   { id: "provider", name: "Provider" },
   { id: "endpoint", name: "Endpoint" },
+  { id: "client", name: "Client address" },
+  { id: "userAgent", name: "User agent" },
 ];
 
 function windowSelector(selectedMs, onChange) {

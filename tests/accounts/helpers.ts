@@ -2,7 +2,7 @@
 import { type AllFakes, type AllFakesOptions, startAllFakes } from "../fakes/mod.ts";
 import { type TestDeps, testDeps } from "../support/test_deps.ts";
 import { createApp } from "../../src/app.ts";
-import type { UpstreamOrigins } from "../../src/config.ts";
+import type { Config, UpstreamOrigins } from "../../src/config.ts";
 import type { RefreshDeps, RefreshTuning } from "../../src/accounts/refresh.ts";
 import { credentialFixture } from "../support/fixtures.ts";
 import { saveLogin } from "../../src/accounts/repository.ts";
@@ -36,16 +36,23 @@ export type Env = {
   /** Admin API request through the app (no port). */
   // deno-lint-ignore no-explicit-any
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  /** The whole app, for requests other than the admin API's. */
+  app: ReturnType<typeof createApp>;
   [Symbol.asyncDispose](): Promise<void>;
 };
 
 /** Fakes + deps whose clock also drives the fakes' world. */
 export async function accountsEnv(
-  options: { fakes?: AllFakesOptions; kv?: Deno.Kv; tuning?: Partial<RefreshTuning> } = {},
+  options: {
+    fakes?: AllFakesOptions;
+    kv?: Deno.Kv;
+    tuning?: Partial<RefreshTuning>;
+    config?: Partial<Config>;
+  } = {},
 ): Promise<Env> {
   const fakes = await startAllFakes(options.fakes);
   const deps = await testDeps({
-    config: { upstream: upstreamOf(fakes) },
+    config: { ...options.config, upstream: upstreamOf(fakes) },
     ...(options.kv ? { kv: options.kv } : {}),
   }) as TestDeps & RefreshDeps;
   deps.refreshTuning = { ...FAST_TUNING, ...options.tuning };
@@ -54,6 +61,7 @@ export async function accountsEnv(
   return {
     fakes,
     deps,
+    app,
     async admin(method, path, body) {
       const res = await app.request(`/admin${path}`, {
         method,

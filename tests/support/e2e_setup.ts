@@ -33,22 +33,31 @@ export async function adminPost(
   return answer;
 }
 
+/** Imports a Claude account with tokens the fakes issued; the tokens, to look for leaks. */
+export async function importClaude(
+  fakes: AllFakes,
+  kleis: { url: string; adminToken: string },
+): Promise<{ access_token: string; refresh_token: string }> {
+  const claude = fakes.world.issueClaudeTokens();
+  await adminPost(kleis, "/accounts/claude/import", {
+    accessToken: claude.access_token,
+    refreshToken: claude.refresh_token,
+    expiresAt: fakes.world.now() + claude.expires_in * 1000,
+  });
+  return claude;
+}
+
 /** Imports one account per provider, with tokens the fakes issued, through the admin API. */
 export async function importOneOfEach(
   fakes: AllFakes,
   kleis: { url: string; adminToken: string },
 ): Promise<void> {
   const codex = fakes.world.issueCodexTokens();
-  const claude = fakes.world.issueClaudeTokens();
   await adminPost(kleis, "/accounts/codex/import", {
     accessToken: codex.access_token,
     refreshToken: codex.refresh_token,
   });
-  await adminPost(kleis, "/accounts/claude/import", {
-    accessToken: claude.access_token,
-    refreshToken: claude.refresh_token,
-    expiresAt: fakes.world.now() + claude.expires_in * 1000,
-  });
+  await importClaude(fakes, kleis);
   await adminPost(kleis, "/accounts/copilot/import", {
     accessToken: fakes.world.issueCopilotToken(),
   });
