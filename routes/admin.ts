@@ -14,6 +14,7 @@ import { adminBackupRoutes } from "./admin_backup.ts";
 import { adminBackupsRoutes } from "./admin_backups.ts";
 import { adminStatusRoutes } from "./admin_status.ts";
 import { adminSelectionRoutes } from "./admin_selection.ts";
+import { adminAlertsRoutes } from "./admin_alerts.ts";
 import { adminCaptureRoutes } from "./admin_captures.ts";
 
 /** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
@@ -40,6 +41,7 @@ export function adminApiRoutes(deps: Deps) {
   app.route("/", adminBackupRoutes(deps));
   app.route("/", adminBackupsRoutes(deps));
   app.route("/", adminSelectionRoutes(deps));
+  app.route("/", adminAlertsRoutes(deps));
   app.route("/", adminCaptureRoutes(deps));
   return app;
 }

@@ -29,7 +29,10 @@ export type AuditAction =
   | "selection.updated"
   | "backup.exported"
   | "backup.restored"
-  | "backup.failed";
+  | "backup.failed"
+  | "alerts.updated"
+  | "alert.sent"
+  | "alert.failed";
 
 export interface AuditEntry {
   id: string;

@@ -3,7 +3,7 @@
  *
  *   app       main.ts, src/app.ts (composition: wires routes, services, deps)
  *   routes    routes/ (thin Hono sub-apps)
- *   services  src/audit.ts, src/usage/, src/accounts/, src/keys/, src/auth/,
+ *   services  src/audit.ts, src/alerts/, src/usage/, src/accounts/, src/keys/, src/auth/,
  *             src/registry/, src/capture/, src/proxy/, src/backup/, src/jobs/
  *   kv        src/kv/ (every KV key, opening the store)
  *   providers src/providers/ (one folder per backend, shared adapter contracts)
@@ -15,11 +15,13 @@
  * Services are ordered too, lowest first; one may import only a service to its
  * left, so services never form a cycle:
  *
- *   audit < usage < accounts < keys < auth < registry < capture < proxy < backup < jobs
+ *   audit < alerts < usage < accounts < keys < auth < registry < capture < proxy < backup < jobs
  *
  * (The proxy uses accounts, keys and usage; keys check pinned accounts; usage
- * knows nothing of accounts.) src/model/ imports nothing outside src/model/.
- * Type-only imports count like any other.
+ * knows nothing of accounts. Alerts sit low because accounts, usage, the
+ * proxy and backups raise them; they read what they report from KV.)
+ * src/model/ imports nothing outside src/model/. Type-only imports count like
+ * any other.
  */
 import assert from "node:assert/strict";
 
@@ -27,6 +29,7 @@ const ROOTS = ["main.ts", "src", "routes"];
 
 const SERVICE_ORDER = [
   "audit",
+  "alerts",
   "usage",
   "accounts",
   "keys",

@@ -13,6 +13,7 @@ import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { requireAccount } from "./repository.ts";
 import { withAccountEgress } from "./egress.ts";
 import type { QuotaHeadroom } from "./status.ts";
+import { alertQuota } from "../alerts/events.ts";
 
 export interface QuotaAnswer {
   provider: ProviderId;
@@ -42,6 +43,7 @@ export async function getAccountQuota(deps: RefreshDeps, accountId: string): Pro
     }
     throw error;
   }
+  alertQuota(deps, accountId, live.windows);
   const answer: QuotaAnswer = {
     provider: account.provider,
     windows: live.windows,

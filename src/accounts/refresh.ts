@@ -21,6 +21,7 @@ import { KleisError } from "../errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
 import { withAccountEgress } from "./egress.ts";
 import { auditRecord } from "../audit.ts";
+import { alertNeedsLogin } from "../alerts/events.ts";
 import { AccountUnavailableError } from "./errors.ts";
 import { ProviderAuthError } from "../providers/common/errors.ts";
 import {
@@ -388,6 +389,7 @@ async function recordFailure(
     return next;
   }, (op) => op.set(audit.key, audit.value, { expireIn: audit.expireIn }));
   await releaseLease(deps, account.id, mine);
+  if (error.permanent) alertNeedsLogin(deps, account.id, error.message);
   deps.log.warn("Token refresh failed.", {
     accountId: account.id,
     code: error.code,
@@ -414,4 +416,5 @@ export async function markNeedsLogin(
     lastRefreshError: reason,
     updatedAt: deps.now(),
   }), (op) => op.set(audit.key, audit.value, { expireIn: audit.expireIn }));
+  alertNeedsLogin(deps, accountId, reason);
 }

@@ -7,6 +7,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { appendAudit } from "../audit.ts";
+import { alertBackupFailed } from "../alerts/events.ts";
 import { keys } from "../kv/keys.ts";
 import { buildBackupFile } from "../accounts/backup.ts";
 import { takeLease } from "./lease.ts";
@@ -124,6 +125,7 @@ export async function runBackup(
           error: outcome.error ?? null,
         },
       });
+      alertBackupFailed(deps, outcome);
     }
     return outcome;
   } finally {

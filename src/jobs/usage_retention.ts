@@ -5,7 +5,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { ingestUndelivered, startUsageConsumer } from "../usage/consumer.ts";
-import { kvHasQueues } from "../usage/queue_support.ts";
+import { kvHasQueues } from "../kv/queues.ts";
 import { runUsageRetention } from "../usage/retention.ts";
 
 export async function usageRetentionJob(deps: Deps): Promise<void> {

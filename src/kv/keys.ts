@@ -132,6 +132,18 @@ export const keys = {
   /** Held while one instance restores on start; left behind by a crash, it marks an unfinished restore. */
   restoreLease: () => ["backup", "restore_lease"] as const,
 
+  // --- Alerts (src/alerts) ---
+  /** The webhook settings: URL, sealed signing secret, events, thresholds. */
+  alertSettings: () => ["alert_settings"] as const,
+  /**
+   * The period last alerted for an event and subject, moved forward in the
+   * commit that raises an alert: one alert per period however many
+   * instances see the event.
+   */
+  alertDedup: (type: string, subject: string) => ["alert_dedup", type, subject] as const,
+  /** One alert and its delivery state: pending (with attempts so far), sent or failed. */
+  alertDelivery: (alertId: string) => ["alert_delivery", alertId] as const,
+
   // --- Health ---
   healthProbe: () => ["meta", "health_probe"] as const,
 } as const;

@@ -9,6 +9,7 @@
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import type { QuotaReading, QuotaWindow } from "../model/quota.ts";
+import { alertQuota } from "../alerts/events.ts";
 
 export interface AccountQuotaRecord {
   updatedAt: number;
@@ -24,7 +25,7 @@ export class QuotaRecorder {
   #lastWrite = new Map<string, number>();
 
   constructor(
-    private readonly deps: Pick<Deps, "kv" | "now" | "log">,
+    private readonly deps: Deps,
     private readonly intervalMs = QUOTA_WRITE_INTERVAL_MS,
   ) {}
 
@@ -47,6 +48,7 @@ export class QuotaRecorder {
     if (!reading) return Promise.resolve();
     if (this.#lastWrite.size >= MAX_TRACKED) this.#lastWrite.clear();
     this.#lastWrite.set(accountId, now);
+    alertQuota(this.deps, accountId, reading.windows);
     const record: AccountQuotaRecord = {
       updatedAt: now,
       windows: reading.windows,

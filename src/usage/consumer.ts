@@ -8,7 +8,8 @@
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { type IngestOptions, ingestUsage, parseBatch } from "./ingest.ts";
-import { markQueuesUnavailable } from "./queue_support.ts";
+import { markQueuesUnavailable } from "../kv/queues.ts";
+import { handleAlertMessage, isAlertMessage } from "../alerts/delivery.ts";
 
 /** Handles one queue message; exported for tests that drive delivery by hand. */
 export async function handleUsageMessage(
@@ -44,6 +45,8 @@ export async function startUsageConsumer(deps: Deps, options: IngestOptions = {}
   );
   try {
     await deps.kv.listenQueue(async (message) => {
+      // The app's one queue listener also carries alert deliveries (src/alerts/delivery.ts).
+      if (isAlertMessage(message)) return await handleAlertMessage(deps, message);
       try {
         await handleUsageMessage(deps, message, options);
       } catch (error) {

@@ -27,6 +27,7 @@ import {
 } from "./buckets.ts";
 import type { UsageEvent } from "./types.ts";
 import { runtimeSlot } from "../runtime.ts";
+import { alertKeyTokens } from "../alerts/events.ts";
 
 /**
  * The counters one (minute, dimensions) gained from some events, and the
@@ -206,7 +207,7 @@ function serialised<T>(deps: Pick<Deps, "runtime">, task: () => Promise<T>): Pro
 }
 
 export function ingestUsage(
-  deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
+  deps: Deps,
   batch: UsageBatch,
   options: IngestOptions = {},
 ): Promise<void> {
@@ -214,7 +215,7 @@ export function ingestUsage(
 }
 
 async function ingestNow(
-  deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
+  deps: Deps,
   batch: UsageBatch,
   options: IngestOptions,
 ): Promise<void> {
@@ -240,6 +241,7 @@ async function ingestNow(
       await options.beforeCommit?.(index);
     });
   }
+  alertKeyTokens(deps, tokensByKeyDay);
 }
 
 async function commitChunk(

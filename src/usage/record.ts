@@ -25,7 +25,7 @@
  * Failures: if enqueueing fails, the batch is ingested directly; if that
  * fails too (KV down), every event is logged (ids, counters, no secrets).
  * Where the KV has no queues (Deno Deploy, KV Connect, or a KV found at run
- * time to refuse them: see queue_support.ts), batches are ingested directly.
+ * time to refuse them: see src/kv/queues.ts), batches are ingested directly.
  */
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
@@ -40,7 +40,7 @@ import {
 } from "./ingest.ts";
 import { MAX_DIM_LENGTH } from "./buckets.ts";
 import { normalizeClient, normalizeUserAgent } from "./client_info.ts";
-import { isQueueUnsupportedError, kvHasQueues, markQueuesUnavailable } from "./queue_support.ts";
+import { isQueueUnsupportedError, kvHasQueues, markQueuesUnavailable } from "../kv/queues.ts";
 import { runtimeSlot } from "../runtime.ts";
 import type { UsageEvent } from "./types.ts";
 

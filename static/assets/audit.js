@@ -28,6 +28,9 @@ const ACTION_LABELS = {
   "backup.exported": "Backup exported",
   "backup.restored": "Backup restored",
   "backup.failed": "Scheduled backup failed",
+  "alerts.updated": "Alert settings changed",
+  "alert.sent": "Alert sent",
+  "alert.failed": "Alert not delivered",
 };
 
 const PAGE = 50;

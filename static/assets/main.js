@@ -6,8 +6,15 @@ import { accountsView } from "./accounts.js";
 import { keysView } from "./keys.js";
 import { usageView } from "./usage.js";
 import { auditView } from "./audit.js";
+import { alertsView } from "./alerts.js";
 
-const VIEWS = { accounts: accountsView, keys: keysView, usage: usageView, audit: auditView };
+const VIEWS = {
+  accounts: accountsView,
+  keys: keysView,
+  usage: usageView,
+  audit: auditView,
+  alerts: alertsView,
+};
 const mounted = new Map();
 
 const signinSection = document.getElementById("signin");

@@ -8,7 +8,7 @@ import { aggregateEvents, type IngestOptions, ingestUsage } from "../../src/usag
 
 /** Aggregates events and ingests them as one batch with this id. */
 export function ingestEvents(
-  deps: Pick<Deps, "kv" | "config" | "now" | "runtime">,
+  deps: Deps,
   id: string,
   events: UsageEvent[],
   options: IngestOptions = {},

@@ -6,11 +6,7 @@ import assert from "node:assert/strict";
 import { queryUsage } from "../../src/usage/query.ts";
 import { flushUsage, recordUsage } from "../../src/usage/record.ts";
 import { startUsageConsumer } from "../../src/usage/consumer.ts";
-import {
-  isQueueUnsupportedError,
-  kvHasQueues,
-  queuesKnownAbsent,
-} from "../../src/usage/queue_support.ts";
+import { isQueueUnsupportedError, kvHasQueues, queuesKnownAbsent } from "../../src/kv/queues.ts";
 import { testConfig } from "../support/test_config.ts";
 import { testDeps } from "../support/test_deps.ts";
 import { expectedCounters, syntheticEvents, waitForRequests } from "./helpers.ts";

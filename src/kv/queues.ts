@@ -1,6 +1,9 @@
 /**
- * Whether usage batches travel through a KV queue on this KV handle, or are
- * written directly (src/usage/record.ts does both; the totals are the same).
+ * Whether this KV handle has working queues. Usage batches
+ * (src/usage/record.ts) and alert deliveries (src/alerts/delivery.ts) travel
+ * through the KV queue where it has, and are written or sent directly where
+ * it has not. It lives with the KV because it is a property of the store,
+ * shared by every service that queues work.
  *
  * Known without trying:
  * - Deno Deploy has no KV queues: Deploy Classic, which had them, was shut
@@ -53,8 +56,11 @@ export function markQueuesUnavailable(
   const state = deps.runtime.get(QUEUES);
   if (state.unavailable !== undefined) return;
   state.unavailable = reason;
-  deps.log.warn("KV queues are not available here; usage is written directly.", {
-    reason,
-    ...(error === undefined ? {} : { error }),
-  });
+  deps.log.warn(
+    "KV queues are not available here; usage is written and alerts are sent directly.",
+    {
+      reason,
+      ...(error === undefined ? {} : { error }),
+    },
+  );
 }
