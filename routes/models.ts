@@ -1,7 +1,8 @@
 /**
  * Model lists for API clients: GET /v1/models (every model the key may use,
- * ids as in /api.json), /openai/v1/models (Codex), /copilot/v1/models
- * (Copilot), both OpenAI list shape with the backend's own ids, and
+ * ids as in /api.json, then the embedding models), /openai/v1/models (Codex),
+ * /copilot/v1/models (Copilot, embedding models last), both OpenAI list shape
+ * with the backend's own ids, and
  * /anthropic/v1/models (Claude, Anthropic list shape with its pagination).
  * The API key middleware in front of these prefixes sets c.var.apiKey.
  */
@@ -13,6 +14,9 @@ import { badRequest } from "../src/errors.ts";
 import type { ProviderId } from "../src/model/providers.ts";
 import { modelsForKey, type OfferedModel } from "../src/registry/service.ts";
 import { runtimeSlot } from "../src/runtime.ts";
+import { embeddingModelsForKey, type EmbeddingOffer } from "../src/registry/embedding_models.ts";
+
+const NO_EMBEDDINGS: readonly EmbeddingOffer[] = Object.freeze([]);
 
 /** Release date as Unix seconds (0 when unknown), for `created`. */
 function releaseMs(model: OfferedModel): number {
@@ -20,15 +24,27 @@ function releaseMs(model: OfferedModel): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
-function openAiList(models: readonly OfferedModel[], listed: boolean) {
+function openAiList(
+  models: readonly OfferedModel[],
+  listed: boolean,
+  embeddings: readonly EmbeddingOffer[],
+) {
   return {
     object: "list",
-    data: models.map((m) => ({
-      id: listed ? m.listedId : m.id,
-      object: "model",
-      created: Math.floor(releaseMs(m) / 1000),
-      owned_by: m.provider,
-    })),
+    data: [
+      ...models.map((m) => ({
+        id: listed ? m.listedId : m.id,
+        object: "model",
+        created: Math.floor(releaseMs(m) / 1000),
+        owned_by: m.provider,
+      })),
+      ...embeddings.map((m) => ({
+        id: listed ? m.listedId : m.id,
+        object: "model",
+        created: 0,
+        owned_by: m.provider,
+      })),
+    ],
   };
 }
 
@@ -44,20 +60,36 @@ const OPENAI_BODIES = runtimeSlot(
   "routes.openAiModelBodies",
   () => new WeakMap<readonly OfferedModel[], Map<OpenAiRoute, Uint8Array>>(),
 );
+/** The same by embedding model list (embedding_models.ts hands out stable arrays too). */
+const WITH_EMBEDDINGS = runtimeSlot(
+  "routes.openAiModelBodiesWithEmbeddings",
+  () =>
+    new WeakMap<
+      readonly EmbeddingOffer[],
+      WeakMap<readonly OfferedModel[], Map<OpenAiRoute, Uint8Array>>
+    >(),
+);
 const encoder = new TextEncoder();
 
 function openAiBody(
   deps: Deps,
   models: readonly OfferedModel[],
   route: OpenAiRoute,
+  embeddings: readonly EmbeddingOffer[],
 ): Uint8Array {
-  const openAiBodies = deps.runtime.get(OPENAI_BODIES);
+  let openAiBodies = deps.runtime.get(OPENAI_BODIES);
+  if (embeddings.length > 0) {
+    const byEmbeddings = deps.runtime.get(WITH_EMBEDDINGS);
+    openAiBodies = byEmbeddings.get(embeddings) ??
+      byEmbeddings.set(embeddings, new WeakMap()).get(embeddings)!;
+  }
   let bodies = openAiBodies.get(models);
   if (!bodies) openAiBodies.set(models, bodies = new Map());
   let body = bodies.get(route);
   if (body === undefined) {
     const picked = route === "all" ? models : models.filter((m) => m.provider === route);
-    body = encoder.encode(JSON.stringify(openAiList(picked, route === "all")));
+    const listed = route === "all";
+    body = encoder.encode(JSON.stringify(openAiList(picked, listed, embeddings)));
     bodies.set(route, body);
   }
   return body;
@@ -77,8 +109,14 @@ export function modelsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const of = async (key: AppEnv["Variables"]["apiKey"], provider: ProviderId) =>
     (await modelsForKey(deps, key)).filter((m) => m.provider === provider);
-  const openAi = (route: OpenAiRoute) => async (c: Context<AppEnv>) =>
-    jsonBytes(c, openAiBody(deps, await modelsForKey(deps, c.var.apiKey), route));
+  // Embedding models are listed with Copilot's (all of them are Copilot's).
+  const openAi = (route: OpenAiRoute) => async (c: Context<AppEnv>) => {
+    const [models, embeddings] = await Promise.all([
+      modelsForKey(deps, c.var.apiKey),
+      route === "codex" ? NO_EMBEDDINGS : embeddingModelsForKey(deps, c.var.apiKey),
+    ]);
+    return jsonBytes(c, openAiBody(deps, models, route, embeddings));
+  };
 
   app.get("/v1/models", openAi("all"));
   app.get("/openai/v1/models", openAi("codex"));

@@ -13,6 +13,7 @@ import { adminPageRoutes } from "../routes/admin_page.ts";
 import { adminApiRoutes } from "../routes/admin.ts";
 import { proxyRoutes } from "../routes/proxy.ts";
 import { modelsRoutes } from "../routes/models.ts";
+import { metricsRoutes } from "../routes/metrics.ts";
 import { apiKeyAuth } from "./auth/api_key_auth.ts";
 import { bodyLimit } from "hono/body-limit";
 import { pathGuard } from "./path_guard.ts";
@@ -35,6 +36,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route("/", registryRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   app.route("/admin", adminApiRoutes(deps));
+  app.route("/", metricsRoutes(deps));
   const keyAuth = apiKeyAuth(deps);
   const limitAnyBody = bodyLimit({
     maxSize: deps.config.maxBodyBytes,

@@ -42,6 +42,8 @@ export interface Config {
   readonly onDeploy: boolean;
   /** Scheduled off-site backups and restore on start (KLEIS_BACKUP_*, KLEIS_RESTORE_FROM). */
   readonly backup: Readonly<BackupConfig>;
+  /** KLEIS_METRICS_TOKEN: a bearer that opens GET /metrics only (the admin token opens it too). */
+  readonly metricsToken: string | undefined;
   /** Request capture for debugging (KLEIS_CAPTURE_*; src/capture). */
   readonly capture: Readonly<CaptureConfig>;
 }
@@ -192,6 +194,7 @@ export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
 
   const publicUrlRaw = value(env, "KLEIS_PUBLIC_URL");
   const kvPathRaw = value(env, "KLEIS_KV_PATH");
+  const metricsTokenRaw = value(env, "KLEIS_METRICS_TOKEN");
   if (kvPathRaw?.startsWith("http")) parseUrl("KLEIS_KV_PATH", kvPathRaw);
 
   const config: Config = {
@@ -224,6 +227,9 @@ export function loadConfig(env: Env, secrets: Partial<Secrets> = {}): Config {
     upstream: Object.freeze(upstream),
     onDeploy,
     backup: parseBackupConfig(env, onDeploy),
+    metricsToken: metricsTokenRaw === undefined
+      ? undefined
+      : parseAdminToken(metricsTokenRaw, "KLEIS_METRICS_TOKEN"),
     capture: parseCaptureConfig(env),
   };
   return Object.freeze(config);

@@ -32,6 +32,7 @@ Deno.test("loadConfig() parses defaults into a frozen, typed object", () => {
   assert.equal(config.upstream.chatgpt, "https://chatgpt.com");
   assert.equal(config.encryptionKey.length, 32);
   assert.equal(config.onDeploy, false);
+  assert.equal(config.metricsToken, undefined);
   assert.throws(() => {
     (config as { port: number }).port = 1;
   });
@@ -48,6 +49,7 @@ Deno.test("loadConfig() reads every variable when it is valid", () => {
     KLEIS_REFRESH_CRON: "0,30 */2 1-15 * 1-5",
     KLEIS_USAGE_RETENTION_DAYS: "7",
     KLEIS_MODELS_DEV_URL: "http://127.0.0.1:9/api.json",
+    KLEIS_METRICS_TOKEN: "m".repeat(32),
   };
   for (const [name] of Object.values(UPSTREAM_VARIABLES)) env[name] = "http://127.0.0.1:4000";
   const config = loadConfig(env, GOOD_SECRETS);
@@ -60,6 +62,7 @@ Deno.test("loadConfig() reads every variable when it is valid", () => {
   assert.equal(config.refreshCron, "0,30 */2 1-15 * 1-5");
   assert.equal(config.usageRetentionDays, 7);
   assert.equal(config.modelsDevUrl, "http://127.0.0.1:9/api.json");
+  assert.equal(config.metricsToken, "m".repeat(32));
   for (const origin of Object.values(config.upstream)) {
     assert.equal(origin, "http://127.0.0.1:4000");
   }
@@ -90,6 +93,7 @@ Deno.test("each invalid configuration value stops start-up with a message naming
     ["KLEIS_USAGE_RETENTION_DAYS", "forever"],
     ["KLEIS_MODELS_DEV_URL", "models.dev"],
     ["KLEIS_MODELS_DEV_URL", "file:///etc/passwd"],
+    ["KLEIS_METRICS_TOKEN", "m".repeat(31)],
   ];
   for (const [name] of Object.values(UPSTREAM_VARIABLES)) {
     cases.push([name, "not a url"], [name, "https://example.com/path"], [

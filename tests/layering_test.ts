@@ -3,8 +3,9 @@
  *
  *   app       main.ts, src/app.ts (composition: wires routes, services, deps)
  *   routes    routes/ (thin Hono sub-apps)
- *   services  src/audit.ts, src/alerts/, src/usage/, src/accounts/, src/keys/, src/auth/,
- *             src/registry/, src/capture/, src/proxy/, src/backup/, src/jobs/
+ *   services  src/metrics/, src/audit.ts, src/alerts/, src/usage/, src/accounts/,
+ *             src/keys/, src/auth/, src/registry/, src/capture/, src/proxy/,
+ *             src/backup/, src/jobs/
  *   kv        src/kv/ (every KV key, opening the store)
  *   providers src/providers/ (one folder per backend, shared adapter contracts)
  *             and src/translate/ (pure translation between the client APIs)
@@ -15,11 +16,13 @@
  * Services are ordered too, lowest first; one may import only a service to its
  * left, so services never form a cycle:
  *
- *   audit < alerts < usage < accounts < keys < auth < registry < capture < proxy < backup < jobs
+ *   metrics < audit < alerts < usage < accounts < keys < auth < registry < capture < proxy
+ *     < backup < jobs
  *
  * (The proxy uses accounts, keys and usage; keys check pinned accounts; usage
  * knows nothing of accounts. Alerts sit low because accounts, usage, the
- * proxy and backups raise them; they read what they report from KV.)
+ * proxy and backups raise them; they read what they report from KV. Every
+ * area may count into metrics, which knows none of them.)
  * src/model/ imports nothing outside src/model/. Type-only imports count like
  * any other.
  */
@@ -28,6 +31,7 @@ import assert from "node:assert/strict";
 const ROOTS = ["main.ts", "src", "routes"];
 
 const SERVICE_ORDER = [
+  "metrics",
   "audit",
   "alerts",
   "usage",

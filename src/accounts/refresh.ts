@@ -34,6 +34,7 @@ import {
 import type { AccountRecord } from "../model/accounts.ts";
 import { REFRESH_MARGIN_MS } from "../providers/common/expiry.ts";
 import { runtimeSlot } from "../runtime.ts";
+import { observeRefresh } from "../metrics/metrics.ts";
 
 export interface RefreshLease {
   owner: string;
@@ -259,6 +260,7 @@ async function refreshUnderLease(
         account,
         current.tokens,
       );
+      observeRefresh(deps, account.provider);
       return await commitRefresh(deps, account, current, mine, result, actor);
     } catch (error) {
       if (!(error instanceof ProviderAuthError)) {
@@ -266,6 +268,7 @@ async function refreshUnderLease(
         throw error;
       }
       lastError = error;
+      observeRefresh(deps, account.provider, error);
       if (error.permanent) break;
       deps.log.warn("Token refresh failed; retrying.", {
         accountId: account.id,

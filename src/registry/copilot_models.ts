@@ -15,7 +15,11 @@ import { keys } from "../kv/keys.ts";
 import type { AccountRecord } from "../model/accounts.ts";
 import { getUpstreamCredentials } from "../accounts/credentials.ts";
 import { withAccountEgress } from "../accounts/egress.ts";
-import { type CopilotLiveModel, requestCopilotModels } from "../providers/copilot/models.ts";
+import {
+  type CopilotEmbeddingModel,
+  type CopilotLiveModel,
+  requestCopilotModels,
+} from "../providers/copilot/models.ts";
 import { runtimeSlot } from "../runtime.ts";
 
 export const FRESH_MS = 60 * 60_000;
@@ -32,6 +36,8 @@ export const KV_RECHECK_MS = 1_000;
 export interface CopilotModelsCacheEntry {
   fetchedAt: number;
   models: CopilotLiveModel[];
+  /** Absent in copies stored before Kleis kept embedding models (read as unknown). */
+  embeddings?: CopilotEmbeddingModel[];
 }
 
 /** Fetches one account's list now and caches it. Throws on any failure. */
@@ -43,7 +49,7 @@ export async function fetchCopilotModels(
   const credentials = await getUpstreamCredentials(deps, account);
   const entry: CopilotModelsCacheEntry = {
     fetchedAt: deps.now(),
-    models: await requestCopilotModels(withAccountEgress(deps, account), credentials, timeoutMs),
+    ...await requestCopilotModels(withAccountEgress(deps, account), credentials, timeoutMs),
   };
   const stored = await deps.kv.set(keys.copilotModelsCache(account.id), entry, {
     expireIn: KEEP_MS,
@@ -153,14 +159,22 @@ export async function copilotModelsForAccount(
   deps: Deps,
   account: AccountRecord,
 ): Promise<CopilotLiveModel[] | undefined> {
+  return (await copilotListForAccount(deps, account))?.models;
+}
+
+/** The account's whole cached list (chat and embedding models), found as above. */
+export async function copilotListForAccount(
+  deps: Deps,
+  account: AccountRecord,
+): Promise<CopilotModelsCacheEntry | undefined> {
   const cached = await readCopy(deps, account.id);
   if (cached) {
     if (deps.now() - cached.fetchedAt >= FRESH_MS) {
       void fetchOnce(deps, account, BACKGROUND_FETCH_TIMEOUT_MS);
     }
-    return cached.models;
+    return cached;
   }
   const failedAt = deps.runtime.get(STATE).failedAt.get(account.id);
   if (failedAt !== undefined && deps.now() - failedAt < RETRY_AFTER_FAILURE_MS) return undefined;
-  return (await fetchOnce(deps, account, REQUEST_FETCH_TIMEOUT_MS))?.models;
+  return await fetchOnce(deps, account, REQUEST_FETCH_TIMEOUT_MS);
 }

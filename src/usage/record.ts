@@ -43,6 +43,7 @@ import { normalizeClient, normalizeUserAgent } from "./client_info.ts";
 import { isQueueUnsupportedError, kvHasQueues, markQueuesUnavailable } from "../kv/queues.ts";
 import { runtimeSlot } from "../runtime.ts";
 import type { UsageEvent } from "./types.ts";
+import { observeRequest } from "../metrics/metrics.ts";
 
 /**
  * Deltas per queue message: with its seven dimensions capped at 200
@@ -82,6 +83,7 @@ const cap = <T extends string | null>(s: T): T =>
 /** Records one finished request. Never throws and never waits for KV. */
 export function recordUsage(deps: Deps, event: UsageEvent): Promise<void> {
   try {
+    observeRequest(deps, event);
     const sender = deps.runtime.get(SENDER);
     sender.buffer.push({
       ...event,

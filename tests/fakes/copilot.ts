@@ -1,6 +1,12 @@
 /** Fake of `https://api.githubcopilot.com`: chat completions, responses, messages, models. */
 import { deltas, estimateTokens, ProxyBackendFake, sampleArguments } from "./backend.ts";
-import { COPILOT_MODELS, type CopilotModel, isResponsesOnly } from "./copilot_models.ts";
+import {
+  COPILOT_EMBEDDING_MODELS,
+  COPILOT_MODELS,
+  type CopilotEmbeddingModel,
+  type CopilotModel,
+  isResponsesOnly,
+} from "./copilot_models.ts";
 import { anthropicError, messageEvents, messageJson, messagesReply } from "./messages_reply.ts";
 import { responseObject, responsesEvents, responsesReply } from "./responses_reply.ts";
 import { bearer, jsonObject, type RecordedRequest } from "./server.ts";
@@ -8,7 +14,12 @@ import { type SseEvent, sseEvent } from "./sse.ts";
 import { checkChatBody, checkMessagesBody, checkResponsesBody } from "./strict_shapes.ts";
 import { type FakeWorld, type GithubIdentity, randomId } from "./world.ts";
 
-const PATHS = { chat: "/chat/completions", responses: "/responses", messages: "/v1/messages" };
+const PATHS = {
+  chat: "/chat/completions",
+  responses: "/responses",
+  messages: "/v1/messages",
+  embeddings: "/embeddings",
+};
 
 function openaiError(status: number, code: string, message: string, param?: string): Response {
   const error: Record<string, unknown> = { message, code, type: "invalid_request_error" };
@@ -28,9 +39,15 @@ function lastUserText(messages: unknown): string | undefined {
 }
 
 export class FakeCopilot extends ProxyBackendFake {
-  protected readonly proxiedPaths = [PATHS.chat, PATHS.responses, PATHS.messages] as const;
+  protected readonly proxiedPaths = [
+    PATHS.chat,
+    PATHS.responses,
+    PATHS.messages,
+    PATHS.embeddings,
+  ] as const;
   override reply = "Hello from fake Copilot";
   models: CopilotModel[] = structuredClone(COPILOT_MODELS);
+  embeddingModels: CopilotEmbeddingModel[] = structuredClone(COPILOT_EMBEDDING_MODELS);
   /** Successful model requests sent with `X-Initiator: user` (billed as premium requests). */
   premiumRequests = 0;
 
@@ -61,7 +78,13 @@ export class FakeCopilot extends ProxyBackendFake {
     const who = this.#auth(req);
     if (who instanceof Response) return who;
     if (req.method === "GET" && req.path === "/models") {
-      return this.json({ object: "list", data: this.models });
+      return this.json({
+        object: "list",
+        data: [
+          ...this.models,
+          ...this.embeddingModels.map(({ dimensions: _, ...listed }) => listed),
+        ],
+      });
     }
     const path = req.path;
     if (req.method !== "POST" || !(this.proxiedPaths as readonly string[]).includes(path)) {
@@ -75,6 +98,7 @@ export class FakeCopilot extends ProxyBackendFake {
       return openaiError(400, "bad_request", "Openai-Intent header is required.");
     }
     const body = jsonObject(req);
+    if (path === PATHS.embeddings) return this.#embeddings(body);
     const id = body?.["model"];
     if (!body || typeof id !== "string") {
       return openaiError(400, "invalid_request_body", "Request body must be JSON with a model.");
@@ -121,6 +145,70 @@ export class FakeCopilot extends ProxyBackendFake {
       return stream ? this.sse(responsesEvents(reply, true)) : this.json(responseObject(reply));
     }
     return this.#chat(body, req.bodyText, stream);
+  }
+
+  /**
+   * `POST /embeddings`, as Copilot answers it: `input` must be an array (of
+   * strings or token arrays), only `model`, `input`, `dimensions` and `user`
+   * are known, chat models are refused, and the answer has `data` and `usage`
+   * only. Vectors are float32 values derived from each input, so a test can
+   * compute them.
+   */
+  #embeddings(body: Record<string, unknown> | undefined): Response {
+    const bad = (message: string, param?: string) =>
+      openaiError(400, "invalid_request_body", message, param);
+    if (!body) return bad("Request body must be JSON.");
+    const unknown = Object.keys(body).find((k) =>
+      !["model", "input", "dimensions", "user"].includes(k)
+    );
+    if (unknown) return bad(`Unrecognized request argument supplied: ${unknown}`, unknown);
+    const id = body["model"];
+    const model = this.embeddingModels.find((m) => m.id === id && m.policy?.state !== "disabled");
+    if (!model) {
+      return openaiError(
+        400,
+        "model_not_supported",
+        "The requested model is not supported.",
+        "model",
+      );
+    }
+    const input = body["input"];
+    const isTokens = (v: unknown) =>
+      Array.isArray(v) && v.length > 0 && v.every((t) => Number.isInteger(t) && t >= 0);
+    if (
+      !Array.isArray(input) || input.length === 0 ||
+      input.length > model.capabilities.limits.max_inputs ||
+      !input.every((i) => (typeof i === "string" && i !== "") || isTokens(i))
+    ) {
+      return bad("input must be a non-empty array of strings or token arrays.", "input");
+    }
+    const dimensions = body["dimensions"];
+    if (dimensions !== undefined) {
+      if (!model.capabilities.supports.dimensions) {
+        return bad("This model does not support specifying dimensions.", "dimensions");
+      }
+      if (
+        !Number.isInteger(dimensions) || (dimensions as number) < 1 ||
+        (dimensions as number) > model.dimensions
+      ) {
+        return bad(`dimensions must be between 1 and ${model.dimensions}.`, "dimensions");
+      }
+    }
+    if (body["user"] !== undefined && typeof body["user"] !== "string") {
+      return bad("user must be a string.", "user");
+    }
+    const size = (dimensions as number | undefined) ?? model.dimensions;
+    const data = (input as (string | number[])[]).map((item, index) => ({
+      object: "embedding",
+      index,
+      embedding: fakeEmbedding(typeof item === "string" ? item : item.join(","), size),
+    }));
+    const prompt = this.usage.input_tokens ??
+      (input as (string | number[])[]).reduce(
+        (n, item) => n + (typeof item === "string" ? estimateTokens(item) : item.length),
+        0,
+      );
+    return this.json({ data, usage: { prompt_tokens: prompt, total_tokens: prompt } });
   }
 
   #chat(body: Record<string, unknown>, bodyText: string, stream: boolean): Response {
@@ -205,6 +293,21 @@ export class FakeCopilot extends ProxyBackendFake {
     events.push({ data: "[DONE]" });
     return this.sse(events);
   }
+}
+
+/**
+ * The fake's vector for a text: float32 values in [-1, 1) from a hash of the
+ * text and the position, so tests can compute what an input gets.
+ */
+export function fakeEmbedding(text: string, size: number): number[] {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) {
+    h = Math.imul(h ^ (i + 1), 2246822519) >>> 0;
+    out.push(Math.fround((h % 20000) / 10000 - 1));
+  }
+  return out;
 }
 
 export async function startFakeCopilot(world: FakeWorld): Promise<FakeCopilot> {

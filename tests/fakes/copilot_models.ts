@@ -21,6 +21,25 @@ export interface CopilotModel {
   };
 }
 
+/** An embedding model as Copilot lists it: `capabilities.type: "embeddings"`, no endpoints. */
+export interface CopilotEmbeddingModel {
+  id: string;
+  name: string;
+  vendor: string;
+  preview: boolean;
+  model_picker_enabled: boolean;
+  policy?: { state: "enabled" | "disabled" | "unconfigured"; terms: string };
+  capabilities: {
+    family: string;
+    type: "embeddings";
+    tokenizer: string;
+    limits: { max_inputs: number };
+    supports: { dimensions: boolean };
+  };
+  /** The fake's own: vector length without `dimensions`. */
+  dimensions: number;
+}
+
 function model(
   id: string,
   name: string,
@@ -82,3 +101,31 @@ export const COPILOT_MODELS: CopilotModel[] = [
 export function isResponsesOnly(id: string): boolean {
   return /^gpt-5/.test(id) || id.includes("codex");
 }
+
+function embeddingModel(
+  id: string,
+  name: string,
+  dimensions: number,
+  supportsDimensions: boolean,
+): CopilotEmbeddingModel {
+  return {
+    id,
+    name,
+    vendor: "Azure OpenAI",
+    preview: false,
+    model_picker_enabled: false,
+    capabilities: {
+      family: id,
+      type: "embeddings",
+      tokenizer: "cl100k_base",
+      limits: { max_inputs: 512 },
+      supports: { dimensions: supportsDimensions },
+    },
+    dimensions,
+  };
+}
+
+export const COPILOT_EMBEDDING_MODELS: CopilotEmbeddingModel[] = [
+  embeddingModel("text-embedding-3-small", "Embedding V3 small", 1536, true),
+  embeddingModel("text-embedding-ada-002", "Embedding V2 Ada", 1536, false),
+];

@@ -134,6 +134,43 @@ Deno.test("model backend fakes reject what the real backends reject", async (t) 
       assert.equal(f.chatgpt.cancelled, 1);
     });
 
+    await t.step("copilot: embeddings take an input array and known fields only", async () => {
+      const embed = (body: unknown, headers: Record<string, string> = copilotHeaders()) =>
+        call(`${f.copilot.url}/embeddings`, post(body, headers));
+      const model = "text-embedding-3-small";
+      const refused = async (body: unknown, code: string, headers?: Record<string, string>) => {
+        const r = await embed(body, headers);
+        assert.equal(r.res.status, 400, r.text);
+        assert.equal(JSON.parse(r.text).error.code, code, r.text);
+      };
+      await refused({ model, input: "a string" }, "invalid_request_body");
+      await refused({ model }, "invalid_request_body");
+      await refused({ model, input: [] }, "invalid_request_body");
+      await refused({ model, input: ["a"], encoding_format: "base64" }, "invalid_request_body");
+      await refused({ model, input: ["a"], dimensions: 4096 }, "invalid_request_body");
+      await refused(
+        { model: "text-embedding-ada-002", input: ["a"], dimensions: 8 },
+        "invalid_request_body",
+      );
+      await refused({ model: "gpt-4.1", input: ["a"] }, "model_not_supported");
+      await refused({ model, input: ["a"] }, "bad_request", {
+        ...copilotHeaders(),
+        "x-initiator": "",
+      });
+      const ok = await embed({ model, input: ["a", [1, 2]], dimensions: 4 });
+      assert.equal(ok.res.status, 200, ok.text);
+      const body = JSON.parse(ok.text);
+      assert.deepEqual(Object.keys(body), ["data", "usage"]);
+      assert.deepEqual(body.data.map((d: { embedding: number[] }) => d.embedding.length), [4, 4]);
+      assert.deepEqual(body.usage, { prompt_tokens: 3, total_tokens: 3 });
+      const listed = JSON.parse(
+        (await call(`${f.copilot.url}/models`, { headers: copilotHeaders() })).text,
+      );
+      const embedding = listed.data.find((m: { id: string }) => m.id === model);
+      assert.equal(embedding.capabilities.type, "embeddings");
+      assert.equal(embedding.dimensions, undefined, "the fake's own field is not listed");
+    });
+
     await t.step("copilot: headers, endpoints per model, usage only when asked", async () => {
       const chat = (body: unknown, headers = copilotHeaders()) =>
         call(`${f.copilot.url}/chat/completions`, post(body, headers));

@@ -185,7 +185,14 @@ Deno.test("model list routes", async (t) => {
     assert.ok(ids.includes("anthropic/claude-sonnet-4-5"));
     assert.ok(ids.includes("copilot/gpt-4.1"));
     const doc = await (await app.request("/api.json")).json() as Doc;
-    assert.deepEqual(new Set(ids), new Set(Object.keys(doc.kleis!.models)));
+    // Then Copilot's embedding models, which /api.json leaves out (OpenCode only chats).
+    const embeddings = ["copilot/text-embedding-3-small", "copilot/text-embedding-ada-002"];
+    assert.deepEqual(ids.slice(-2), embeddings);
+    assert.deepEqual(new Set(ids.slice(0, -2)), new Set(Object.keys(doc.kleis!.models)));
+    assert.deepEqual(
+      body.data.at(-1),
+      { id: "copilot/text-embedding-ada-002", object: "model", created: 0, owned_by: "copilot" },
+    );
     const first = body.data[0];
     assert.deepEqual(Object.keys(first).sort(), ["created", "id", "object", "owned_by"]);
     assert.equal(first.object, "model");

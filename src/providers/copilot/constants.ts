@@ -30,6 +30,7 @@ export const COPILOT_UPSTREAM_PATHS: Readonly<Record<string, string>> = {
   "/chat/completions": "/chat/completions",
   "/responses": "/responses",
   "/messages": "/v1/messages",
+  "/embeddings": "/embeddings",
 };
 
 export const COPILOT_MODEL_PREFIXES = ["github-copilot/", "copilot/"] as const;

@@ -25,6 +25,18 @@ export interface CopilotLiveModel {
   reasoning?: boolean;
 }
 
+/** An embedding model of the `/models` list (`capabilities.type: "embeddings"`). */
+export interface CopilotEmbeddingModel {
+  id: string;
+  name: string;
+}
+
+/** What Kleis keeps of one `/models` answer. */
+export interface CopilotModelList {
+  models: CopilotLiveModel[];
+  embeddings: CopilotEmbeddingModel[];
+}
+
 /** The three upstream shapes a Copilot model can be called in. */
 export type CopilotApiKind = "messages" | "responses" | "chat";
 
@@ -93,12 +105,30 @@ export function parseCopilotModels(body: unknown): CopilotLiveModel[] {
   return out;
 }
 
+/** The embedding models of a `/models` answer whose policy is not disabled. */
+export function parseCopilotEmbeddingModels(body: unknown): CopilotEmbeddingModel[] {
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return [];
+  const out: CopilotEmbeddingModel[] = [];
+  for (const raw of data) {
+    const item = raw as Record<string, unknown>;
+    if (typeof item?.id !== "string" || item.id === "") continue;
+    if ((item.policy as { state?: unknown } | undefined)?.state === "disabled") continue;
+    if ((item.capabilities as { type?: unknown } | undefined)?.type !== "embeddings") continue;
+    out.push({
+      id: item.id,
+      name: typeof item.name === "string" && item.name ? item.name : item.id,
+    });
+  }
+  return out;
+}
+
 /** Asks Copilot for the model list with an account's credentials. Throws on any failure. */
 export async function requestCopilotModels(
   deps: Pick<Deps, "fetch" | "config">,
   credentials: UpstreamCredentials,
   timeoutMs: number,
-): Promise<CopilotLiveModel[]> {
+): Promise<CopilotModelList> {
   const base = (credentials.apiBase ?? deps.config.upstream.copilot).replace(/\/+$/, "");
   const res = await deps.fetch(`${base}/models`, {
     headers: {
@@ -113,5 +143,6 @@ export async function requestCopilotModels(
     await discardBody(res);
     throw new Error(`Copilot answered ${res.status} to the model list request`);
   }
-  return parseCopilotModels(await res.json());
+  const body = await res.json();
+  return { models: parseCopilotModels(body), embeddings: parseCopilotEmbeddingModels(body) };
 }

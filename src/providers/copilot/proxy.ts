@@ -1,14 +1,9 @@
 /**
- * Proxy side of the Copilot adapter: /copilot/v1/{chat/completions,responses,messages}
- * → {base}/chat/completions, /responses, /v1/messages (docs/providers/copilot.md#upstream-api).
+ * Proxy side of the Copilot adapter: /copilot/v1/{chat/completions,responses,messages,embeddings}
+ * → {base}/chat/completions, /responses, /v1/messages, /embeddings
+ * (docs/providers/copilot.md#upstream-api; embeddings: embeddings.ts).
  */
-import type {
-  AttemptContext,
-  ClientCall,
-  PreparedCall,
-  ProxyAdapter,
-  UpstreamRequest,
-} from "../proxy_types.ts";
+import type { ClientCall, PreparedCall, ProxyAdapter } from "../proxy_types.ts";
 import { firstString, isObject } from "../../json.ts";
 import { mergeCommaLists } from "../common/comma_lists.ts";
 import {
@@ -19,6 +14,8 @@ import {
   COPILOT_UPSTREAM_PATHS,
 } from "./constants.ts";
 import { classifyCopilotFailure } from "./errors.ts";
+import { prepareEmbeddings } from "./embeddings.ts";
+import { copilotUpstream } from "./upstream.ts";
 import {
   type CopilotEndpoint,
   copilotHasImage,
@@ -36,6 +33,7 @@ function session(endpoint: CopilotEndpoint, call: ClientCall): string | undefine
 }
 
 function prepare(call: ClientCall): PreparedCall {
+  if (call.endpoint === "/embeddings") return prepareEmbeddings(call);
   const endpoint = call.endpoint as CopilotEndpoint;
   const path = COPILOT_UPSTREAM_PATHS[endpoint]!;
   const rewritten = rewriteCopilotBody(endpoint, call.body, call.model);
@@ -70,18 +68,13 @@ function prepare(call: ClientCall): PreparedCall {
       ? "responses"
       : "messages",
     ...(s === undefined ? {} : { session: s }),
-    build(attempt: AttemptContext): Promise<UpstreamRequest> {
-      const base = (attempt.credentials.apiBase ?? attempt.upstream.copilot).replace(/\/+$/, "");
-      const h = new Headers(headers);
-      h.set("authorization", `Bearer ${attempt.credentials.accessToken}`);
-      return Promise.resolve({ url: `${base}${path}`, headers: h, body });
-    },
+    build: copilotUpstream(path, headers, body),
   };
 }
 
 export const copilotProxy: ProxyAdapter = {
   provider: "copilot",
-  endpoints: ["/chat/completions", "/responses", "/messages"],
+  endpoints: ["/chat/completions", "/responses", "/messages", "/embeddings"],
   modelPrefixes: COPILOT_MODEL_PREFIXES,
   errorStyle: (endpoint) => endpoint === "/messages" ? "anthropic" : "openai",
   prepare,
