@@ -15,6 +15,7 @@ import { adminBackupsRoutes } from "./admin_backups.ts";
 import { adminStatusRoutes } from "./admin_status.ts";
 import { adminSelectionRoutes } from "./admin_selection.ts";
 import { adminAlertsRoutes } from "./admin_alerts.ts";
+import { adminAliasesRoutes } from "./admin_aliases.ts";
 import { adminCaptureRoutes } from "./admin_captures.ts";
 
 /** Paths under /admin that are the page itself, not the API (served by admin_page.ts). */
@@ -42,6 +43,7 @@ export function adminApiRoutes(deps: Deps) {
   app.route("/", adminBackupsRoutes(deps));
   app.route("/", adminSelectionRoutes(deps));
   app.route("/", adminAlertsRoutes(deps));
+  app.route("/", adminAliasesRoutes(deps));
   app.route("/", adminCaptureRoutes(deps));
   return app;
 }

@@ -12,7 +12,7 @@ import type { AppEnv } from "../src/app_env.ts";
 import type { Deps } from "../src/deps.ts";
 import { badRequest } from "../src/errors.ts";
 import type { ProviderId } from "../src/model/providers.ts";
-import { modelsForKey, type OfferedModel } from "../src/registry/service.ts";
+import { listedModelsForKey, modelsForKey, type OfferedModel } from "../src/registry/service.ts";
 import { runtimeSlot } from "../src/runtime.ts";
 import { embeddingModelsForKey, type EmbeddingOffer } from "../src/registry/embedding_models.ts";
 
@@ -109,10 +109,11 @@ export function modelsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const of = async (key: AppEnv["Variables"]["apiKey"], provider: ProviderId) =>
     (await modelsForKey(deps, key)).filter((m) => m.provider === provider);
+  // Only /v1/models adds the aliases; the provider routes list backend ids.
   // Embedding models are listed with Copilot's (all of them are Copilot's).
   const openAi = (route: OpenAiRoute) => async (c: Context<AppEnv>) => {
     const [models, embeddings] = await Promise.all([
-      modelsForKey(deps, c.var.apiKey),
+      route === "all" ? listedModelsForKey(deps, c.var.apiKey) : modelsForKey(deps, c.var.apiKey),
       route === "codex" ? NO_EMBEDDINGS : embeddingModelsForKey(deps, c.var.apiKey),
     ]);
     return jsonBytes(c, openAiBody(deps, models, route, embeddings));

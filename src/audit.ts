@@ -32,7 +32,9 @@ export type AuditAction =
   | "backup.failed"
   | "alerts.updated"
   | "alert.sent"
-  | "alert.failed";
+  | "alert.failed"
+  | "alias.set"
+  | "alias.deleted";
 
 export interface AuditEntry {
   id: string;

@@ -73,6 +73,9 @@ export const keys = {
   /** Last models.dev fetch attempt and its error, for the admin and for backoff. */
   modelsDevStatus: () => ["registry", "models_dev_status"] as const,
   copilotModelsCache: (accountId: string) => ["registry", "copilot_models", accountId] as const,
+  /** An admin-defined model alias → {name, provider, model, createdAt, updatedAt}. */
+  modelAlias: (name: string) => ["model_aliases", name] as const,
+  modelAliasesPrefix: () => ["model_aliases"] as const,
 
   // --- Usage (src/usage) ---
   usageBucketsPrefix: () => ["usage_buckets"] as const,

@@ -9,11 +9,13 @@ import type { Deps } from "../deps.ts";
 import type { ApiKeyRecord } from "../model/keys.ts";
 import type { ProviderId } from "../model/providers.ts";
 import type { JsonObject } from "../json.ts";
+import type { ReasoningEffort } from "../translate/neutral.ts";
 import { API_ENDPOINT, type ApiShape, Translation } from "../translate/translation.ts";
 import { readMessagesRequest } from "../translate/messages/request_read.ts";
 import { estimateInputTokens } from "../translate/count_tokens.ts";
-import { backendApiFor } from "./api_routing.ts";
+import { backendApiFor, backendApis } from "./api_routing.ts";
 import { resolveModel } from "./model_resolution.ts";
+import { applyEffort } from "./effort_body.ts";
 
 /** What the route forwards (or answers itself). */
 export interface CallBuild {
@@ -30,6 +32,8 @@ export interface CallBuild {
 export interface CallPlan {
   provider: ProviderId;
   model: string;
+  /** An effort the model id named by a suffix (model_variants.ts). */
+  effort?: ReasoningEffort;
   /** Called after the key's scopes allowed provider and model. */
   build(): CallBuild;
 }
@@ -77,19 +81,30 @@ export async function planCall(deps: Deps, input: PlanInput): Promise<CallPlan> 
     };
   }
   const client = input.api;
-  const backend = backendApiFor(resolved, client);
+  const { effort, split } = resolved;
+  // Claude thinking has a field only in Messages: a Copilot Claude model
+  // with a thinking suffix goes there even for a Chat Completions client.
+  const backend = split?.family === "claude" && backendApis(resolved).includes("messages")
+    ? "messages"
+    : backendApiFor(resolved, client);
+  const limit = resolved.offered?.facts.limit.output;
   return {
     provider,
     model,
+    ...(effort === undefined ? {} : { effort }),
     build(): CallBuild {
-      if (backend === client) return { endpoint: API_ENDPOINT[client] };
-      const limit = resolved.offered?.facts.limit.output;
+      if (backend === client) {
+        if (effort === undefined) return { endpoint: API_ENDPOINT[client] };
+        const body = applyEffort(client, input.body, effort, split!.family, limit);
+        return { endpoint: API_ENDPOINT[client], body, rawBody: JSON.stringify(body) };
+      }
       const translation = new Translation({
         client,
         backend,
         model,
         clientModel: input.model,
         ...(limit === undefined ? {} : { outputLimit: limit }),
+        ...(effort === undefined ? {} : { reasoningEffort: effort }),
       }, input.body);
       const rawBody = JSON.stringify(translation.body);
       return {

@@ -3,12 +3,15 @@
  * provider's models (/v1/chat/completions, /v1/responses, /v1/messages,
  * /openai/v1/chat/completions, /anthropic/v1/messages):
  *
+ * 0. An admin-defined alias names its target (model_variants.ts).
  * 1. An explicit provider prefix wins (`codex/`, `openai/`, `claude/`,
  *    `anthropic/`, `copilot/`, `github-copilot/`).
  * 2. Otherwise the provider that offers that id to this key (GET /v1/models);
  *    on a provider-prefixed route its own provider first, then Codex, Claude,
  *    Copilot: a subscription's own backend before Copilot, whose premium
  *    requests are the scarcer resource.
+ * 2b. An id nobody offers that ends in an effort suffix whose base is
+ *    offered is that base with the effort (model_variants.ts).
  * 3. An id nobody offers goes to the route's own provider (as before this
  *    routing existed); on /v1 routes to Claude for `claude-*`, to Codex for
  *    `gpt-*` and `o<digit>` ids, else it is a 400.
@@ -20,10 +23,16 @@ import { modelsForKey, type OfferedModel } from "../registry/service.ts";
 import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { proxyAdapter } from "../providers/mod.ts";
 import { checkModelLength } from "./model_id.ts";
+import {
+  aliasVariant,
+  type ModelVariant,
+  providerVariant,
+  suffixVariant,
+} from "./model_variants.ts";
 
 export const PROVIDER_PREFERENCE: readonly ProviderId[] = ["codex", "claude", "copilot"];
 
-export interface ResolvedModel {
+export interface ResolvedModel extends ModelVariant {
   provider: ProviderId;
   /** Without prefix, as the backend knows it. */
   model: string;
@@ -58,11 +67,16 @@ export async function resolveModel(
   home?: ProviderId,
 ): Promise<ResolvedModel> {
   checkModelLength(raw);
+  // An alias first (model_variants.ts), then an id, then an effort suffix.
+  const aliased = await aliasVariant(deps, key, raw);
+  if (aliased) return aliased;
   const prefixed = prefixedModel(raw);
   const offered = await modelsForKey(deps, key);
   if (prefixed) {
     const offer = offered.find((m) => m.provider === prefixed.provider && m.id === prefixed.model);
-    return offer ? { ...prefixed, offered: offer } : prefixed;
+    if (offer) return { ...prefixed, offered: offer };
+    return await providerVariant(deps, key, prefixed.provider, prefixed.model, offered) ??
+      prefixed;
   }
   const matches = offered.filter((m) => m.id === raw);
   const order = home === undefined ? PROVIDER_PREFERENCE : [home, ...PROVIDER_PREFERENCE];
@@ -70,6 +84,8 @@ export async function resolveModel(
     const offer = matches.find((m) => m.provider === provider);
     if (offer) return { provider, model: raw, offered: offer };
   }
+  const suffixed = await suffixVariant(deps, offered, raw, order);
+  if (suffixed) return suffixed;
   const provider = home ?? guess(raw);
   if (provider === undefined) {
     throw badRequest(

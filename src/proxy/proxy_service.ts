@@ -23,7 +23,7 @@ import { PROXY_ROUTE_PREFIX } from "../providers/proxy_types.ts";
 import { isObject, type JsonObject } from "../json.ts";
 import type { FailureSource } from "../usage/types.ts";
 import { ProxyEngine, type ProxyEngineOptions } from "./engine.ts";
-import { normalizeModel } from "./model_id.ts";
+import { nativePlan } from "./native_plan.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 import { RequestTracker } from "./usage_tracker.ts";
 import { type CallPlan, planCall } from "./call_plan.ts";
@@ -225,11 +225,7 @@ export class ProxyService {
     if (target.api === "embeddings") {
       return planEmbeddings(this.deps, { model: raw, key: call.key, home: target.provider });
     }
-    if (target.api === undefined) {
-      const provider = target.provider!;
-      const model = normalizeModel(provider, raw);
-      return Promise.resolve({ provider, model, build: () => ({ endpoint: target.endpoint }) });
-    }
+    if (target.api === undefined) return nativePlan(this.deps, target, body, raw, call.key);
     return planCall(this.deps, {
       api: target.api,
       body,

@@ -27,6 +27,7 @@ import {
 import { getRegistrySnapshot } from "./snapshot.ts";
 import type { ModelsDevRegistry } from "./types.ts";
 import { runtimeSlot } from "../runtime.ts";
+import { withAliases } from "./alias_offers.ts";
 
 export type { OfferedModel } from "./kleis_provider.ts";
 
@@ -178,6 +179,17 @@ export async function modelsForKey(
 }
 
 /**
+ * What /v1/models lists for a key: its models, then the aliases whose target
+ * it may use (alias_offers.ts). The same array while nothing changes.
+ */
+export async function listedModelsForKey(
+  deps: RegistryDeps,
+  key: KeyScope,
+): Promise<readonly OfferedModel[]> {
+  return await withAliases(deps, await modelsForKey(deps, key));
+}
+
+/**
  * The /api.json body: the registry (models.dev or bundled) plus the `kleis`
  * provider, built as text so the ~1 MB registry is never re-serialised.
  */
@@ -186,7 +198,10 @@ export async function registryDocument(
   options: { baseUrl: string; key?: KeyScope },
 ): Promise<string> {
   const snapshot = await getRegistrySnapshot(deps);
-  const models = await offeredModels(deps, snapshot.registry, options.key);
+  const models = await withAliases(
+    deps,
+    await offeredModels(deps, snapshot.registry, options.key),
+  );
   const kleis = JSON.stringify(kleisProviderEntry(models, options.baseUrl));
   // The other providers' entries as members of the outer object (no braces).
   const translated = JSON.stringify(translatedProviderEntries(models, options.baseUrl)).slice(

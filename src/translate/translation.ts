@@ -11,6 +11,7 @@ import type {
   NeutralAnswer,
   NeutralEvent,
   NeutralRequest,
+  ReasoningEffort,
   StreamDecoder,
   StreamEncoder,
 } from "./neutral.ts";
@@ -77,6 +78,8 @@ export interface TranslationOptions {
   clientModel: string;
   /** The model's output limit, when known (max_tokens default and cap on Messages backends). */
   outputLimit?: number;
+  /** An effort the model id named (a suffix); it replaces the body's own. */
+  reasoningEffort?: ReasoningEffort;
 }
 
 export class Translation {
@@ -88,6 +91,7 @@ export class Translation {
   constructor(readonly opts: TranslationOptions, clientBody: JsonObject) {
     this.request = READ_REQUEST[opts.client](clientBody);
     const req = this.request;
+    if (opts.reasoningEffort !== undefined) req.reasoningEffort = opts.reasoningEffort;
     this.body = opts.backend === "chat"
       ? writeChatRequest(req, opts.model)
       : opts.backend === "responses"

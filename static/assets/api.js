@@ -90,6 +90,7 @@ export async function api(method, path, body, options = {}) {
 export const get = (path, options) => api("GET", path, undefined, options);
 export const post = (path, body = {}, options) => api("POST", path, body, options);
 export const patch = (path, body) => api("PATCH", path, body);
+export const put = (path, body) => api("PUT", path, body);
 export const del = (path) => api("DELETE", path);
 
 /** encodeURIComponent for path segments built from ids. */

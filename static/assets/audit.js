@@ -31,6 +31,8 @@ const ACTION_LABELS = {
   "alerts.updated": "Alert settings changed",
   "alert.sent": "Alert sent",
   "alert.failed": "Alert not delivered",
+  "alias.set": "Alias saved",
+  "alias.deleted": "Alias deleted",
 };
 
 const PAGE = 50;

@@ -7,6 +7,7 @@ import { keysView } from "./keys.js";
 import { usageView } from "./usage.js";
 import { auditView } from "./audit.js";
 import { alertsView } from "./alerts.js";
+import { aliasesView } from "./aliases.js";
 
 const VIEWS = {
   accounts: accountsView,
@@ -14,6 +15,7 @@ const VIEWS = {
   usage: usageView,
   audit: auditView,
   alerts: alertsView,
+  aliases: aliasesView,
 };
 const mounted = new Map();
 

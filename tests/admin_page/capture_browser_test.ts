@@ -7,12 +7,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import {
-  artifactPath,
-  CHROMIUM_PATH,
-  chromiumAvailable,
-  launchBrowser,
-} from "../support/browser.ts";
+import { artifactPath, launchBrowser, requireChromium } from "../support/browser.ts";
 import { adminPost, importClaude } from "../support/e2e_setup.ts";
 
 async function screenshot(page: Page, name: string) {
@@ -30,10 +25,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    assert.ok(
-      chromiumAvailable(),
-      `Chromium is not at ${CHROMIUM_PATH}; run tests/support/install_chromium.sh`,
-    );
+    requireChromium();
     const fakes = await startAllFakes();
     await using kleis = await startKleis({ env: fakes.env });
     await using browser = await launchBrowser();

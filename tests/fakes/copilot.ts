@@ -5,6 +5,7 @@ import {
   COPILOT_MODELS,
   type CopilotEmbeddingModel,
   type CopilotModel,
+  copilotReasoningError,
   isResponsesOnly,
 } from "./copilot_models.ts";
 import { anthropicError, messageEvents, messageJson, messagesReply } from "./messages_reply.ts";
@@ -133,6 +134,12 @@ export class FakeCopilot extends ProxyBackendFake {
       return path === PATHS.messages
         ? anthropicError("invalid_request_error", shapeError, 400)
         : openaiError(400, "invalid_request_body", shapeError);
+    }
+    const reasoningError = copilotReasoningError(model, body);
+    if (reasoningError) {
+      return path === PATHS.messages
+        ? anthropicError("invalid_request_error", reasoningError, 400)
+        : openaiError(400, "invalid_reasoning_effort", reasoningError, "reasoning_effort");
     }
     if (initiator === "user") this.premiumRequests++;
     const stream = body["stream"] === true;

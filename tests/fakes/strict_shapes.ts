@@ -79,10 +79,50 @@ function responsesParts(content: unknown, at: string): string | undefined {
   return undefined;
 }
 
+/** OpenAI's reasoning effort levels (Responses `reasoning.effort`, Chat `reasoning_effort`). */
+export const REASONING_EFFORTS: ReadonlySet<string> = set(
+  "none",
+  "minimal",
+  "low",
+  "medium",
+  "high",
+  "xhigh",
+);
+const REASONING_FIELDS = set("effort", "summary", "generate_summary");
+
+/** OpenAI's answer to an effort level it does not know (absent and null are fine). */
+function unknownEffort(effort: unknown): string | undefined {
+  if (effort === undefined || effort === null || REASONING_EFFORTS.has(String(effort))) {
+    return undefined;
+  }
+  return `Invalid value: '${String(effort)}'. Supported values are: ${
+    [...REASONING_EFFORTS].map((e) => `'${e}'`).join(", ")
+  }.`;
+}
+const REASONING_SUMMARIES = set("auto", "concise", "detailed");
+
+/** The `reasoning` object of a Responses body. */
+function responsesReasoning(reasoning: unknown): string | undefined {
+  if (reasoning === undefined || reasoning === null) return undefined;
+  if (!isObj(reasoning)) return "Invalid type for 'reasoning': expected an object.";
+  const extra = unknownKey(reasoning, REASONING_FIELDS);
+  if (extra) return `Unknown parameter: 'reasoning.${extra}'.`;
+  const effort = reasoning["effort"];
+  const effortError = unknownEffort(effort);
+  if (effortError) return effortError;
+  const summary = reasoning["summary"];
+  if (summary !== undefined && summary !== null && !REASONING_SUMMARIES.has(String(summary))) {
+    return `Invalid value for 'reasoning.summary': '${String(summary)}'.`;
+  }
+  return undefined;
+}
+
 /** The Responses body rules shared by Codex and Copilot's /responses. */
 export function checkResponsesBody(body: Obj): string | undefined {
   const bad = unknownKey(body, RESPONSES_FIELDS);
   if (bad) return `Unsupported parameter: ${bad}`;
+  const reasoningError = responsesReasoning(body["reasoning"]);
+  if (reasoningError) return reasoningError;
   const calls = new Set<string>();
   const input = body["input"];
   for (const [i, item] of (Array.isArray(input) ? input : []).entries()) {
@@ -245,15 +285,55 @@ export function checkMessagesBody(body: Obj, countTokens = false): string | unde
     if (extra) return `tools.${i}.${extra}: Extra inputs are not permitted`;
     if (!isObj(tool["input_schema"])) return `tools.${i}.input_schema: Field required`;
   }
+  return messagesThinking(body, countTokens);
+}
+
+/** Claude Code sends `{type: "adaptive", display: "omitted"}`; `display` is Anthropic's too. */
+const THINKING_FIELDS: Record<string, ReadonlySet<string>> = {
+  enabled: set("type", "budget_tokens", "display"),
+  adaptive: set("type", "display"),
+  disabled: set("type"),
+};
+
+/** The `thinking` field: `{type: "enabled", budget_tokens}`, `{type: "disabled"}` or adaptive. */
+function messagesThinking(body: Obj, countTokens: boolean): string | undefined {
   const thinking = body["thinking"];
-  if (isObj(thinking) && thinking["type"] === "enabled") {
-    const budget = Number(thinking["budget_tokens"]);
-    if (!(budget >= 1024) || budget >= Number(body["max_tokens"])) {
-      return "`max_tokens` must be greater than `thinking.budget_tokens` (at least 1024)";
-    }
-    if (body["temperature"] !== undefined && body["temperature"] !== 1) {
-      return "`temperature` may only be set to 1 when thinking is enabled";
-    }
+  if (thinking === undefined) return undefined;
+  if (!isObj(thinking)) return "thinking: Input should be an object";
+  const type = thinking["type"];
+  const fields = THINKING_FIELDS[String(type)];
+  if (!fields) {
+    return `thinking: Input tag '${String(type)}' found using 'type' does not match any of ` +
+      "the expected tags: 'disabled', 'enabled', 'adaptive'";
+  }
+  const extra = unknownKey(thinking, fields);
+  if (extra) return `thinking.${String(type)}.${extra}: Extra inputs are not permitted`;
+  const display = thinking["display"];
+  if (display !== undefined && display !== "summarized" && display !== "omitted") {
+    return `thinking.${String(type)}.display: Input should be 'summarized' or 'omitted'`;
+  }
+  if (type !== "enabled") return undefined;
+  const budget = thinking["budget_tokens"];
+  if (typeof budget !== "number" || !Number.isInteger(budget)) {
+    return "thinking.enabled.budget_tokens: Input should be a valid integer";
+  }
+  if (budget < 1024) {
+    return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+  }
+  if (!countTokens && budget >= Number(body["max_tokens"])) {
+    return "`max_tokens` must be greater than `thinking.budget_tokens` (at least 1024)";
+  }
+  if (body["temperature"] !== undefined && body["temperature"] !== 1) {
+    return "`temperature` may only be set to 1 when thinking is enabled";
+  }
+  if (body["top_k"] !== undefined) return "`top_k` is not compatible with thinking";
+  const topP = body["top_p"];
+  if (topP !== undefined && !(typeof topP === "number" && topP >= 0.95 && topP <= 1)) {
+    return "`top_p` must be between 0.95 and 1 when thinking is enabled";
+  }
+  const choice = isObj(body["tool_choice"]) ? body["tool_choice"]["type"] : undefined;
+  if (choice === "any" || choice === "tool") {
+    return "Thinking may not be enabled when tool_choice forces tool use.";
   }
   return undefined;
 }
@@ -321,6 +401,9 @@ const CHAT_PART_FIELDS: Record<string, ReadonlySet<string>> = {
 export function checkChatBody(body: Obj): string | undefined {
   const bad = unknownKey(body, CHAT_FIELDS);
   if (bad) return `Unrecognized request argument supplied: ${bad}`;
+  const effort = body["reasoning_effort"];
+  const effortError = unknownEffort(effort);
+  if (effortError) return effortError;
   const messages = body["messages"];
   if (!Array.isArray(messages)) return "Missing required parameter: 'messages'.";
   let open = new Set<string>();

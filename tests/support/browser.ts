@@ -28,6 +28,13 @@ export function chromiumAvailable(): boolean {
   }
 }
 
+/** Fails the test with the fix when Chromium is missing (setup.sh installs it). */
+export function requireChromium(): void {
+  if (!chromiumAvailable()) {
+    throw new Error(`Chromium is not at ${CHROMIUM_PATH}; run tests/support/install_chromium.sh`);
+  }
+}
+
 export interface PageProblems {
   dialogs: string[];
   pageErrors: string[];

@@ -24,7 +24,8 @@ export const JSON_ANSWER_TOOL = "json_answer";
  */
 export const DEFAULT_MAX_TOKENS = 8192;
 
-const BUDGETS: Partial<Record<ReasoningEffort, number>> = {
+/** Thinking budgets per effort level (also used for effort suffixes, src/proxy/effort_body.ts). */
+export const THINKING_BUDGETS: Partial<Record<ReasoningEffort, number>> = {
   low: 2048,
   medium: 8192,
   high: 16384,
@@ -131,7 +132,7 @@ export function writeMessagesRequest(
   const inToolLoop = req.messages.at(-1)?.role === "tool";
   let budget = req.reasoningEffort === undefined || forced || inToolLoop
     ? undefined
-    : BUDGETS[req.reasoningEffort];
+    : THINKING_BUDGETS[req.reasoningEffort];
   if (budget !== undefined) {
     // Thinking counts against max_tokens: room for both, within the model's limit.
     maxTokens += budget;
