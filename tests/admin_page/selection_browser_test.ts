@@ -6,12 +6,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import {
-  artifactPath,
-  CHROMIUM_PATH,
-  chromiumAvailable,
-  launchBrowser,
-} from "../support/browser.ts";
+import { artifactPath, launchBrowser, requireChromium } from "../support/browser.ts";
 import { credentialFixture } from "../support/fixtures.ts";
 
 const PROXY_PASSWORD = "br0wser-pr0xy-s3cret";
@@ -45,7 +40,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    assert.ok(chromiumAvailable(), `Chromium is not at ${CHROMIUM_PATH}`);
+    requireChromium();
     const fakes = await startAllFakes();
     try {
       await using kleis = await startKleis({ env: fakes.env });
