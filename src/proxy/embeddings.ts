@@ -10,6 +10,7 @@ import type { Deps } from "../deps.ts";
 import { badRequest } from "../errors.ts";
 import type { ApiKeyRecord } from "../model/keys.ts";
 import type { ProviderId } from "../model/providers.ts";
+import { cachedAliases } from "../registry/aliases.ts";
 import { copilotEmbeddingModels, type EmbeddingOffer } from "../registry/embedding_models.ts";
 import type { CallPlan } from "./call_plan.ts";
 import { checkModelLength, normalizeModel } from "./model_id.ts";
@@ -35,9 +36,23 @@ export async function planEmbeddings(
   input: { model: string; key: ApiKeyRecord; home: ProviderId | null },
 ): Promise<CallPlan> {
   const { key } = input;
-  const raw = input.model;
-  checkModelLength(raw);
-  const prefixed = input.home === "copilot"
+  checkModelLength(input.model);
+  // An alias stands for its target here as on the chat routes; a
+  // provider-qualified id never names one (docs/api.md#model-aliases).
+  const alias = input.model.includes("/")
+    ? undefined
+    : (await cachedAliases(deps)).get(input.model);
+  if (alias && input.home === "copilot" && alias.provider !== "copilot") {
+    throw badRequest(
+      "wrong_provider",
+      `The alias "${alias.name}" names a ${PROVIDER_NAMES[alias.provider]} model; ` +
+        `send it to that provider's route or a /v1 route.`,
+    );
+  }
+  const raw = alias ? alias.model : input.model;
+  const prefixed = alias
+    ? { provider: alias.provider, model: alias.model }
+    : input.home === "copilot"
     ? { provider: "copilot" as const, model: normalizeModel("copilot", raw) }
     : prefixedModel(raw);
   const offered = await copilotEmbeddingModels(deps, key.accounts?.copilot);

@@ -10,6 +10,7 @@ import { startHarness, testKey } from "./harness.ts";
 import { bearer } from "../fakes/server.ts";
 import { fakeEmbedding } from "../fakes/copilot.ts";
 import { floatsToBase64 } from "../../src/providers/copilot/embeddings.ts";
+import { setAlias } from "../../src/registry/alias_service.ts";
 
 const UPSTREAM = "/embeddings";
 
@@ -199,6 +200,48 @@ Deno.test("embeddings: wrong models and bad bodies are 400s before any backend c
     const ok = await h.request("/copilot/v1/embeddings", { model, input: "a" });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
+  });
+});
+
+Deno.test("embeddings: an alias stands for its target; scopes are checked on the target", async (t) => {
+  await using h = await startHarness();
+  await h.copilotAccount("emb");
+  await setAlias(h.deps, "vectors", { target: "copilot/text-embedding-3-small" });
+  await setAlias(h.deps, "coder", { target: "codex/gpt-5.5" });
+
+  for (const path of ["/v1/embeddings", "/copilot/v1/embeddings"]) {
+    await t.step(`${path}: the target model goes upstream and into usage`, async () => {
+      const res = await h.request(path, {
+        model: "vectors",
+        input: "hi",
+        encoding_format: "float",
+      });
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).model, "text-embedding-3-small");
+      assert.deepEqual(h.fakes.copilot.lastRequest(UPSTREAM)!.json, {
+        model: "text-embedding-3-small",
+        input: ["hi"],
+      });
+      assert.equal(h.usage.at(-1)!.model, "text-embedding-3-small");
+    });
+  }
+
+  await t.step("an alias of another provider's model is refused before any call", async () => {
+    const sent = h.fakes.copilot.requestsTo(UPSTREAM).length;
+    const wide = await h.request("/v1/embeddings", { model: "coder", input: "x" });
+    assert.equal(wide.status, 400);
+    assert.equal((await wide.json()).error.code, "embeddings_unsupported");
+    const native = await h.request("/copilot/v1/embeddings", { model: "coder", input: "x" });
+    assert.equal(native.status, 400);
+    assert.equal((await native.json()).error.code, "wrong_provider");
+    assert.equal(h.fakes.copilot.requestsTo(UPSTREAM).length, sent);
+  });
+
+  await t.step("the alias grants nothing: a key limited to chat models is refused", async () => {
+    h.key = testKey({ models: ["copilot/gpt-*", "vectors"] });
+    const res = await h.request("/v1/embeddings", { model: "vectors", input: "x" });
+    assert.equal(res.status, 403);
+    assert.equal((await res.json()).error.code, "model_not_allowed");
   });
 });
 
