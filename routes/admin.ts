@@ -13,6 +13,7 @@ import { adminUsageRoutes } from "./admin_usage.ts";
 import { adminBackupRoutes } from "./admin_backup.ts";
 import { adminBackupsRoutes } from "./admin_backups.ts";
 import { adminStatusRoutes } from "./admin_status.ts";
+import { adminSelectionRoutes } from "./admin_selection.ts";
 import { adminAlertsRoutes } from "./admin_alerts.ts";
 import { adminAliasesRoutes } from "./admin_aliases.ts";
 import { adminCaptureRoutes } from "./admin_captures.ts";
@@ -40,6 +41,7 @@ export function adminApiRoutes(deps: Deps) {
   app.route("/", adminUsageRoutes(deps));
   app.route("/", adminBackupRoutes(deps));
   app.route("/", adminBackupsRoutes(deps));
+  app.route("/", adminSelectionRoutes(deps));
   app.route("/", adminAlertsRoutes(deps));
   app.route("/", adminAliasesRoutes(deps));
   app.route("/", adminCaptureRoutes(deps));

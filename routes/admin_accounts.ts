@@ -13,11 +13,16 @@ import { adminAccountView } from "../src/accounts/status.ts";
 import { completeOAuthFlow, startOAuthFlow } from "../src/accounts/oauth_flows.ts";
 import { importCredentials } from "../src/accounts/import.ts";
 import { getAccountQuota } from "../src/accounts/quota.ts";
+import { proxyUrlProblem } from "../src/outbound_proxy.ts";
 
 const patchSchema = z.strictObject({
   label: z.string().trim().min(1).max(100).optional(),
   enabled: z.boolean().optional(),
   priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+  proxy: z.string().trim().check((ctx) => {
+    const problem = proxyUrlProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+  }).nullable().optional(),
 });
 
 const startSchema = z.strictObject({

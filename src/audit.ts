@@ -26,6 +26,7 @@ export type AuditAction =
   | "account.refreshed"
   | "account.refresh_failed"
   | "account.needs_login"
+  | "selection.updated"
   | "backup.exported"
   | "backup.restored"
   | "backup.failed"

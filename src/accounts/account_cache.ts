@@ -14,6 +14,7 @@
 import type { Deps } from "../deps.ts";
 import { PROVIDER_IDS, type ProviderId } from "../model/providers.ts";
 import { localCommits } from "./kv_commit.ts";
+import { retainEgress } from "./egress.ts";
 import { runtimeSlot } from "../runtime.ts";
 import { getPrimaryAccountId, listAccounts } from "./repository.ts";
 import type { AccountRecord } from "../model/accounts.ts";
@@ -117,6 +118,8 @@ export class AccountCache {
       this.source.getPrimaryAccountId(this.deps.kv, provider),
     ]);
     const value: ProviderAccounts = { accounts, primaryId };
+    // Outbound proxy clients of accounts gone or changed elsewhere are closed here.
+    retainEgress(this.deps, provider, accounts);
     if (generation === this.#generation()) this.#entries.set(provider, { value, at, generation });
     return value;
   }

@@ -11,6 +11,7 @@ import type { QuotaWindow } from "../model/quota.ts";
 import { ProviderAuthError } from "../providers/common/errors.ts";
 import { type RefreshDeps, refreshTokens } from "./refresh.ts";
 import { requireAccount } from "./repository.ts";
+import { withAccountEgress } from "./egress.ts";
 import type { QuotaHeadroom } from "./status.ts";
 import { alertQuota } from "../alerts/events.ts";
 
@@ -27,7 +28,11 @@ export async function getAccountQuota(deps: RefreshDeps, accountId: string): Pro
   const tokens = await refreshTokens(deps, accountId, { actor: "admin" });
   let live;
   try {
-    live = await accountAdapter(account.provider).fetchQuota(deps, account, tokens.tokens);
+    live = await accountAdapter(account.provider).fetchQuota(
+      withAccountEgress(deps, account),
+      account,
+      tokens.tokens,
+    );
   } catch (error) {
     if (error instanceof ProviderAuthError) {
       throw new KleisError(

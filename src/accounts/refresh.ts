@@ -19,6 +19,7 @@ import { randomId } from "../crypto.ts";
 import { keys } from "../kv/keys.ts";
 import { KleisError } from "../errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
+import { withAccountEgress } from "./egress.ts";
 import { auditRecord } from "../audit.ts";
 import { alertNeedsLogin } from "../alerts/events.ts";
 import { AccountUnavailableError } from "./errors.ts";
@@ -254,7 +255,11 @@ async function refreshUnderLease(
       return undefined;
     }
     try {
-      const result = await adapter.refresh(deps, account, current.tokens);
+      const result = await adapter.refresh(
+        withAccountEgress(deps, account),
+        account,
+        current.tokens,
+      );
       observeRefresh(deps, account.provider);
       return await commitRefresh(deps, account, current, mine, result, actor);
     } catch (error) {

@@ -15,6 +15,8 @@ import type { LoginResult, StoredTokens } from "../providers/account_types.ts";
 import { type AuditInput, auditRecord } from "../audit.ts";
 import { conflict, KleisError, notFound } from "../errors.ts";
 import { clearCooldowns } from "./cooldowns.ts";
+import { dropEgress, sealAccountProxy } from "./egress.ts";
+import { redactProxyUrl } from "../outbound_proxy.ts";
 import type { AccountRecord } from "../model/accounts.ts";
 
 const MAX_ATTEMPTS = 20;
@@ -188,6 +190,7 @@ export async function saveLogin(
     if (plan !== undefined) record.plan = plan;
     if (tokens.expiresAt !== undefined) record.expiresAt = tokens.expiresAt;
     if (existing?.lastUsedAt !== undefined) record.lastUsedAt = existing.lastUsedAt;
+    if (existing?.proxy !== undefined) record.proxy = existing.proxy;
 
     const envelope: TokenEnvelope = {
       generation: (tokensEntry.value?.generation ?? 0) + 1,
@@ -219,6 +222,8 @@ export interface AccountPatch {
   label?: string | undefined;
   enabled?: boolean | undefined;
   priority?: number | undefined;
+  /** An outbound proxy URL (checked by the caller: proxyUrlProblem), or null to go direct. */
+  proxy?: string | null | undefined;
 }
 
 /** Admin edits; disabling the primary promotes the next enabled account by priority. */
@@ -228,6 +233,14 @@ export async function patchAccount(
   patch: AccountPatch,
   actor = "admin",
 ): Promise<AccountRecord> {
+  // Sealed once; the audit and the record keep only the redacted form.
+  const proxy = typeof patch.proxy === "string"
+    ? await sealAccountProxy(deps, id, patch.proxy, redactProxyUrl(patch.proxy))
+    : patch.proxy;
+  const details = Object.fromEntries(
+    Object.entries({ ...patch, proxy: proxy === null ? "none" : proxy?.display })
+      .filter(([, v]) => v !== undefined),
+  ) as Record<string, string | number | boolean>;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const entry = await deps.kv.get<AccountRecord>(keys.account(id));
     if (!entry.value) throw notFound(`Account ${id}`);
@@ -235,17 +248,15 @@ export async function patchAccount(
     if (patch.label !== undefined) next.label = patch.label;
     if (patch.enabled !== undefined) next.enabled = patch.enabled;
     if (patch.priority !== undefined) next.priority = patch.priority;
+    if (proxy) next.proxy = proxy;
+    if (proxy === null) delete next.proxy;
     const op = deps.kv.atomic().check(entry).set(keys.account(id), next);
     await planPrimary(deps, op, next.provider, { id, next }, actor);
-    addAudit(deps, op, {
-      action: "account.updated",
-      actor,
-      target: id,
-      details: Object.fromEntries(
-        Object.entries(patch).filter(([, v]) => v !== undefined),
-      ) as Record<string, string | number | boolean>,
-    });
-    if ((await commit(deps, op)).ok) return next;
+    addAudit(deps, op, { action: "account.updated", actor, target: id, details });
+    if ((await commit(deps, op)).ok) {
+      if (proxy !== undefined) dropEgress(deps, id);
+      return next;
+    }
   }
   throw conflict("write_conflict", "The account changed during the update; try again.");
 }
@@ -277,6 +288,7 @@ export async function removeAccount(deps: Deps, id: string, actor = "admin"): Pr
     if ((await commit(deps, op)).ok) {
       // Cooldowns are the proxy's cleanup-by-expiry records; drop them too so nothing dangles.
       await clearCooldowns(deps.kv, id);
+      dropEgress(deps, id);
       return;
     }
   }

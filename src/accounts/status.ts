@@ -42,6 +42,8 @@ export interface AdminAccountView {
   coolingDownUntil?: number;
   quota?: QuotaHeadroom;
   lastUsedAt?: number;
+  /** The outbound proxy, redacted (`http://user:***@host:port`). */
+  proxy?: string;
   createdAt: number;
 }
 
@@ -99,5 +101,6 @@ export async function adminAccountView(
   if (latestCooldown > now) view.coolingDownUntil = accountWide ?? latestCooldown;
   if (quota) view.quota = quota;
   if (lastUsedAt !== undefined) view.lastUsedAt = lastUsedAt;
+  if (account.proxy) view.proxy = account.proxy.display;
   return view;
 }

@@ -7,6 +7,7 @@
  */
 import { listAccounts, loadTokens, updateRecord } from "../accounts/repository.ts";
 import { markNeedsLogin, type RefreshDeps, refreshTokens } from "../accounts/refresh.ts";
+import { withAccountEgress } from "../accounts/egress.ts";
 import { EXPIRING_WINDOW_MS } from "../providers/common/expiry.ts";
 import { ProviderAuthError } from "../providers/common/errors.ts";
 import { accountAdapter } from "../providers/mod.ts";
@@ -48,7 +49,7 @@ export async function runRefreshSweep(deps: RefreshDeps): Promise<SweepSummary> 
       const loaded = await loadTokens(deps, account.id);
       if (!loaded) continue;
       try {
-        await adapter.validate(deps, account, loaded.tokens);
+        await adapter.validate(withAccountEgress(deps, account), account, loaded.tokens);
         summary.validated++;
         await updateRecord(deps, account.id, (r) => ({
           ...r,

@@ -50,6 +50,8 @@ export const keys = {
   oauthFlow: (flowId: string) => ["oauth_flows", flowId] as const,
   /** Last quota headroom seen in backend headers, per account. */
   accountQuota: (accountId: string) => ["account_quota", accountId] as const,
+  /** How the proxy picks among the provider's accounts (absent: fill-first). */
+  selectionStrategy: (provider: ProviderId) => ["selection_strategy", provider] as const,
 
   // --- Proxy (src/proxy) ---
   /** Cooldown of an account; model "*" means every model. */

@@ -32,6 +32,16 @@ export interface AccountRecord {
   updatedAt: number;
   /** Provider-specific, non-secret facts (enterprise domain, API base, organisation, ...). */
   meta: Record<string, string | number | boolean | undefined>;
+  /** The outbound proxy everything this account sends goes through (src/accounts/egress.ts). */
+  proxy?: AccountProxy;
+}
+
+/** An account's outbound proxy: the URL sealed (it may hold a password), and its redacted form. */
+export interface AccountProxy {
+  /** seal(url, "account_proxy:" + id) */
+  sealed: string;
+  /** redactProxyUrl(url): what admin answers, the page, logs and the audit show. */
+  display: string;
 }
 
 /** What the proxy needs to call a backend as this account. */

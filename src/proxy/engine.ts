@@ -32,7 +32,8 @@ import {
 } from "./proxy_errors.ts";
 import { nativeErrorText } from "./error_shape.ts";
 import { QuotaRecorder } from "./quota_headroom.ts";
-import { orderAccounts } from "./selection.ts";
+import { Selector } from "./selector.ts";
+import { accountFetchForProxy } from "../accounts/egress.ts";
 import { defaultProxyServices, type ProxyServices } from "./services.ts";
 import {
   type ClientBytesObserver,
@@ -101,6 +102,7 @@ export class ProxyEngine {
   readonly quota: QuotaRecorder;
   readonly accounts: AccountCache;
   readonly credentials = new CredentialsCache();
+  readonly selector: Selector;
 
   constructor(private readonly deps: Deps, options: ProxyEngineOptions = {}) {
     this.services = { ...defaultProxyServices, ...options.services };
@@ -109,6 +111,7 @@ export class ProxyEngine {
     this.cooldowns = new CooldownCache(deps);
     this.affinity = new AffinityStore(deps);
     this.quota = new QuotaRecorder(deps);
+    this.selector = new Selector(deps, this.cooldowns);
     // Tests that replace the account source get a cache of their own; otherwise
     // the instance-wide one the model lists use too.
     const ownSource = options.services?.listAccounts || options.services?.getPrimaryAccountId;
@@ -134,7 +137,7 @@ export class ProxyEngine {
       const hash = await affinityHash(req.key.id, call.session);
       session = { hash, record: await this.affinity.get(req.provider, hash) };
     }
-    const ordered = orderAccounts({
+    const ordered = await this.selector.order(req.provider, call.model, {
       accounts,
       primaryId,
       pinnedId,
@@ -359,7 +362,7 @@ export class ProxyEngine {
       abort.abort();
     });
     try {
-      const response = await this.deps.fetch(upstream.url, {
+      const response = await accountFetchForProxy(this.deps, account)(upstream.url, {
         method: "POST",
         headers: upstream.headers,
         body: upstream.body,

@@ -14,6 +14,7 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import type { AccountRecord } from "../model/accounts.ts";
 import { getUpstreamCredentials } from "../accounts/credentials.ts";
+import { withAccountEgress } from "../accounts/egress.ts";
 import {
   type CopilotEmbeddingModel,
   type CopilotLiveModel,
@@ -48,7 +49,7 @@ export async function fetchCopilotModels(
   const credentials = await getUpstreamCredentials(deps, account);
   const entry: CopilotModelsCacheEntry = {
     fetchedAt: deps.now(),
-    ...await requestCopilotModels(deps, credentials, timeoutMs),
+    ...await requestCopilotModels(withAccountEgress(deps, account), credentials, timeoutMs),
   };
   const stored = await deps.kv.set(keys.copilotModelsCache(account.id), entry, {
     expireIn: KEEP_MS,

@@ -15,6 +15,8 @@ import {
 } from "./format.js";
 import { openConnectDialog } from "./connect.js";
 import { openImportDialog } from "./import_dialog.js";
+import { selectionSection } from "./selection.js";
+import { proxyFact, proxyFields } from "./account_proxy.js";
 
 export function accountsView(section) {
   const list = h("div", { class: "provider-list", "aria-busy": "true" });
@@ -41,6 +43,7 @@ export function accountsView(section) {
       reloadButton(reload),
     ),
     list,
+    selectionSection(),
   );
   reload();
   return { show: reload };
@@ -136,6 +139,7 @@ function accountCard(account, reload) {
   }
   fact("Last used", account.lastUsedAt ? relative(account.lastUsedAt) : "never");
   fact("Priority", String(account.priority ?? "—"));
+  fact("Outbound proxy", proxyFact(account));
   fact("Account id", h("dd", {}, h("code", { text: account.externalId ?? "" })));
 
   const quota = h("div", { class: "quota-box" }, quotaBars(account.quota?.windows));
@@ -234,7 +238,13 @@ function editAccount(account, reload) {
     h("input", { type: "number", step: "1", value: String(account.priority ?? 0) }),
     "Lower numbers are tried first.",
   );
-  const { form, message, submit: save } = submitForm("Save", label.row, priority.row);
+  const proxy = proxyFields(account);
+  const { form, message, submit: save } = submitForm(
+    "Save",
+    label.row,
+    priority.row,
+    ...proxy.rows,
+  );
   const d = openDialog({ title: `Edit ${account.label}`, content: form });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -253,6 +263,12 @@ function editAccount(account, reload) {
       return;
     }
     if (newPriority !== account.priority) body.priority = newPriority;
+    const proxyChange = proxy.read();
+    if (proxyChange.error) {
+      message.textContent = proxyChange.error;
+      return;
+    }
+    Object.assign(body, proxyChange);
     if (Object.keys(body).length === 0) return d.close();
     await busy(save, async () => {
       try {

@@ -40,6 +40,9 @@ export class FakeChatgpt extends ProxyBackendFake {
     this.omitContentType = omit;
   }
 
+  /** Quota of one access token (by bearer), over `quota`: accounts with different headroom. */
+  readonly quotaByToken = new Map<string, Partial<CodexQuota>>();
+
   setQuota(quota: Partial<CodexQuota>): void {
     this.quota = { ...this.quota, ...quota };
   }
@@ -49,20 +52,21 @@ export class FakeChatgpt extends ProxyBackendFake {
     return this;
   }
 
-  #windows() {
+  #windows(req: RecordedRequest) {
+    const quota = { ...this.quota, ...this.quotaByToken.get(bearer(req) ?? "") };
     const nowSec = Math.floor(this.world.now() / 1000);
-    const primaryReset = this.quota.primaryResetAt ?? nowSec + 7200;
-    const secondaryReset = this.quota.secondaryResetAt ?? nowSec + 4 * 86400;
+    const primaryReset = quota.primaryResetAt ?? nowSec + 7200;
+    const secondaryReset = quota.secondaryResetAt ?? nowSec + 4 * 86400;
     return {
       nowSec,
       primary: {
-        used_percent: this.quota.primaryUsedPercent,
+        used_percent: quota.primaryUsedPercent,
         limit_window_seconds: 18000,
         reset_after_seconds: Math.max(0, primaryReset - nowSec),
         reset_at: primaryReset,
       },
       secondary: {
-        used_percent: this.quota.secondaryUsedPercent,
+        used_percent: quota.secondaryUsedPercent,
         limit_window_seconds: 604800,
         reset_after_seconds: Math.max(0, secondaryReset - nowSec),
         reset_at: secondaryReset,
@@ -70,8 +74,8 @@ export class FakeChatgpt extends ProxyBackendFake {
     };
   }
 
-  protected override commonHeaders(_req: RecordedRequest): Record<string, string> {
-    const w = this.#windows();
+  protected override commonHeaders(req: RecordedRequest): Record<string, string> {
+    const w = this.#windows(req);
     return {
       "x-codex-primary-used-percent": String(w.primary.used_percent),
       "x-codex-primary-window-minutes": "300",
@@ -117,7 +121,7 @@ export class FakeChatgpt extends ProxyBackendFake {
     const who = this.#auth(req);
     if (who instanceof Response) return who;
     if (req.method === "GET") {
-      const w = this.#windows();
+      const w = this.#windows(req);
       return this.json({
         plan_type: who.plan,
         rate_limit: {

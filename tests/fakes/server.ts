@@ -9,6 +9,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   bodyText: string;
   json?: unknown;
+  /** The address the request came from (a forward proxy's own address, when it went through one). */
+  remoteAddress: string;
   /**
    * How the fake's answer body ended, where the fake watches it (the
    * backends behind the proxy): read to its end by the client, or cancelled
@@ -39,7 +41,7 @@ export class FakeServer {
   protected async listen(handler: Handler): Promise<void> {
     const server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
-      async (request) => {
+      async (request, info) => {
         const url = new URL(request.url);
         const headers: Record<string, string> = {};
         request.headers.forEach((value, key) => {
@@ -52,6 +54,7 @@ export class FakeServer {
           search: url.search,
           headers,
           bodyText,
+          remoteAddress: (info.remoteAddr as Deno.NetAddr).hostname,
         };
         if (bodyText) {
           try {

@@ -5,6 +5,7 @@
  */
 import type { Deps } from "../../deps.ts";
 import { ProviderAuthError } from "./errors.ts";
+import { OutboundProxyError } from "../../outbound_proxy.ts";
 import { isObject, parseJsonObject, toNumber } from "../../json.ts";
 
 export const PROVIDER_TIMEOUT_MS = 8_000;
@@ -18,6 +19,10 @@ export async function callProvider(
   try {
     return await deps.fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
+    // The account's outbound proxy failed (src/accounts/egress.ts): transient, and said so.
+    if (error instanceof OutboundProxyError) {
+      throw new ProviderAuthError(false, "outbound_proxy_failed", error.message);
+    }
     const timedOut = error instanceof DOMException && error.name === "TimeoutError";
     throw new ProviderAuthError(
       false,
