@@ -7,6 +7,12 @@
  * else; each record and its indexes are written in one atomic commit.
  * Stored tokens newer than the backup's are kept (an older copy of a
  * rotating refresh token would already be spent).
+ *
+ * The admin's settings travel too, as the KV entries they are: model aliases,
+ * the selection strategy per provider and the alert settings (whose signing
+ * secret stays sealed as stored). A restore writes each of them as the backup
+ * has it. Backups made before settings were carried have none and restore
+ * none.
  */
 import { commit } from "./kv_commit.ts";
 import type { Deps } from "../deps.ts";
@@ -28,6 +34,13 @@ interface BackupPayload {
   accounts: { record: AccountRecord; tokens: TokenEnvelope | null }[];
   primaries: Partial<Record<ProviderId, string>>;
   apiKeys: ApiKeyRecord[];
+  settings?: SettingEntry[];
+}
+
+/** One admin setting as stored in KV. */
+interface SettingEntry {
+  key: Deno.KvKey;
+  value: unknown;
 }
 
 export interface BackupFile {
@@ -65,8 +78,9 @@ export async function buildBackupFile(deps: Deps): Promise<BackupFile> {
   for await (const e of deps.kv.list<ApiKeyRecord>({ prefix: keys.apiKeysPrefix() })) {
     apiKeys.push(e.value);
   }
+  const settings = await collectSettings(deps.kv);
   const createdAt = deps.now();
-  const payload: BackupPayload = { createdAt, accounts, primaries, apiKeys };
+  const payload: BackupPayload = { createdAt, accounts, primaries, apiKeys, settings };
   const file: BackupFile = {
     format: BACKUP_FORMAT,
     version: BACKUP_VERSION,
@@ -81,7 +95,35 @@ export async function buildBackupFile(deps: Deps): Promise<BackupFile> {
 export interface RestoreSummary {
   accounts: number;
   apiKeys: number;
+  settings: number;
   skipped: string[];
+}
+
+async function collectSettings(kv: Deno.Kv): Promise<SettingEntry[]> {
+  const out: SettingEntry[] = [];
+  for await (const e of kv.list({ prefix: keys.modelAliasesPrefix() })) {
+    out.push({ key: e.key, value: e.value });
+  }
+  const single = [...PROVIDER_IDS.map((p) => keys.selectionStrategy(p)), keys.alertSettings()];
+  for (const e of await kv.getMany(single)) {
+    if (e.value !== null) out.push({ key: e.key, value: e.value });
+  }
+  return out;
+}
+
+/** The key when it is one of the settings a backup carries, else undefined. */
+function settingKey(key: unknown): Deno.KvKey | undefined {
+  if (!Array.isArray(key)) return undefined;
+  const [kind, name, ...rest] = key;
+  if (rest.length > 0) return undefined;
+  if (kind === keys.modelAliasesPrefix()[0] && typeof name === "string") {
+    return keys.modelAlias(name);
+  }
+  if (kind === keys.selectionStrategy("copilot")[0] && isProviderId(name)) {
+    return keys.selectionStrategy(name);
+  }
+  if (kind === keys.alertSettings()[0] && name === undefined) return keys.alertSettings();
+  return undefined;
 }
 
 async function openBackup(deps: Deps, body: unknown): Promise<BackupPayload> {
@@ -186,7 +228,7 @@ export async function restoreBackup(
   source?: string,
 ): Promise<RestoreSummary> {
   const payload = await openBackup(deps, body);
-  const summary: RestoreSummary = { accounts: 0, apiKeys: 0, skipped: [] };
+  const summary: RestoreSummary = { accounts: 0, apiKeys: 0, settings: 0, skipped: [] };
   for (const item of payload.accounts) {
     const skipped = await restoreAccount(deps, item);
     if (skipped) summary.skipped.push(skipped);
@@ -200,12 +242,22 @@ export async function restoreBackup(
   for (const provider of PROVIDER_IDS) {
     await ensurePrimary(deps, provider, payload.primaries?.[provider]);
   }
+  for (const entry of Array.isArray(payload.settings) ? payload.settings : []) {
+    const key = settingKey(entry?.key);
+    if (!key || entry.value === null || typeof entry.value !== "object") {
+      summary.skipped.push("a setting of an unknown kind skipped");
+      continue;
+    }
+    await deps.kv.set(key, entry.value);
+    summary.settings++;
+  }
   await appendAudit(deps, {
     action: "backup.restored",
     actor,
     details: {
       accounts: summary.accounts,
       apiKeys: summary.apiKeys,
+      settings: summary.settings,
       skipped: summary.skipped.length,
       ...(source === undefined ? {} : { source }),
     },

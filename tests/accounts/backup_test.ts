@@ -57,7 +57,7 @@ Deno.test("backup: export is sealed, restores accounts and keys with the same ke
   await t.step("restore into an empty store rebuilds records, tokens and indexes", async () => {
     await using other = await testDeps();
     const summary = await restoreBackup(other, file);
-    assert.deepEqual(summary, { accounts: 2, apiKeys: 1, skipped: [] });
+    assert.deepEqual(summary, { accounts: 2, apiKeys: 1, settings: 0, skipped: [] });
     const accounts = await listAccounts(other.kv);
     assert.equal(accounts.length, 2);
     for (const a of accounts) {
@@ -106,5 +106,62 @@ Deno.test("backup: export is sealed, restores accounts and keys with the same ke
     assert.equal(direct.accounts, 3);
     const audit = await listAudit(env.deps.kv, { limit: 50 });
     assert.ok(audit.entries.some((e) => e.action === "backup.exported"));
+  });
+});
+
+Deno.test("backup: aliases, selection strategies and alert settings travel with it", async (t) => {
+  await using env = await accountsEnv();
+  await env.admin("POST", "/accounts/codex/import", await fixture("codex-auth.json"));
+  const secret = "whsec-backup-secret-0123456789";
+  for (
+    const [method, path, body] of [
+      ["PUT", "/aliases/fast", { target: "copilot/gpt-5-mini" }],
+      ["PUT", "/aliases/deep", { target: "codex/gpt-5.5-high" }],
+      ["PUT", "/selection/codex", { strategy: "round-robin" }],
+      ["PATCH", "/alerts", { url: "https://hooks.example.com/kleis", secret }],
+    ] as const
+  ) {
+    const res = await env.admin(method, path, body);
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.json)}`);
+  }
+  const file = (await env.admin("GET", "/export")).json;
+  assert.ok(!JSON.stringify(file).includes(secret), "the signing secret is not in clear");
+
+  await t.step("restored into an empty store, the settings read back as they were", async () => {
+    await using other = await testDeps({ config: { ...env.deps.config } });
+    const summary = await restoreBackup(other, file);
+    assert.deepEqual(summary, { accounts: 1, apiKeys: 0, settings: 4, skipped: [] });
+    const read = async (kv: Deno.Kv, key: Deno.KvKey) => (await kv.get(key)).value;
+    for (
+      const key of [
+        keys.modelAlias("fast"),
+        keys.modelAlias("deep"),
+        keys.selectionStrategy("codex"),
+        keys.alertSettings(),
+      ]
+    ) {
+      assert.notEqual(await read(other.kv, key), null, JSON.stringify(key));
+      assert.deepEqual(await read(other.kv, key), await read(env.deps.kv, key));
+    }
+    assert.equal(await read(other.kv, keys.selectionStrategy("claude")), null);
+  });
+
+  await t.step("a setting of an unknown kind in the payload is skipped, not written", async () => {
+    const { seal, unseal } = await import("../../src/crypto.ts");
+    const payload = await unseal<Record<string, unknown>>(
+      env.deps.sealingKey,
+      file.sealed,
+      "backup",
+    );
+    payload.settings = [
+      { key: ["api_keys", "key_x"], value: { id: "key_x" } },
+      { key: ["model_aliases", "ok"], value: { name: "ok" } },
+    ];
+    const forged = { ...file, sealed: await seal(env.deps.sealingKey, payload, "backup") };
+    await using other = await testDeps({ config: { ...env.deps.config } });
+    const summary = await restoreBackup(other, forged);
+    assert.equal(summary.settings, 1);
+    assert.deepEqual(summary.skipped, ["a setting of an unknown kind skipped"]);
+    assert.equal((await other.kv.get(["api_keys", "key_x"])).value, null);
   });
 });

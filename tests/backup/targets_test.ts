@@ -47,7 +47,7 @@ async function assertKeptAndSealed(
   // Sealed with the key: another store with the same key restores it whole.
   await using other = await testDeps();
   const summary = await restoreBackup(other, file);
-  assert.deepEqual(summary, { accounts: 2, apiKeys: 0, skipped: [] });
+  assert.deepEqual(summary, { accounts: 2, apiKeys: 0, settings: 0, skipped: [] });
   const status = await readBackupStatus(deps.kv);
   assert.equal(status.lastRun?.name, names.at(-1));
   assert.equal(status.lastRun?.bytes, new TextEncoder().encode(text).byteLength);
