@@ -217,16 +217,20 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): void {
  * `completed` promise that settles exactly then, so no stream is wrapped
  * around the body; elsewhere (app.request in tests) the body is wrapped.
  */
-function releaseWhenSent(c: { res: Response; env: unknown }, lease: KeyLease): void {
-  const res = c.res;
-  if (!res.body) {
-    void lease.release();
-    return;
-  }
+export function releaseWhenSent(c: { res: Response; env: unknown }, lease: KeyLease): void {
+  // `completed` first: reading `res.body` of a Response made from a string
+  // turns that body into a ReadableStream, and Deno.serve then pipes it
+  // through a stream resource instead of writing the bytes at once (about
+  // 10 % of the CPU of a JSON request).
   const completed = (c.env as { completed?: unknown } | undefined)?.completed;
   if (completed instanceof Promise) {
     const release = () => void lease.release();
     completed.then(release, release);
+    return;
+  }
+  const res = c.res;
+  if (!res.body) {
+    void lease.release();
     return;
   }
   const reader = res.body.getReader();

@@ -212,8 +212,11 @@ export function countOpenStream(
   response: Response,
   request: { onEnd(callback: () => void): void },
 ): void {
-  if (response.status >= 400 || response.body === null) return;
+  // The content type first: reading `body` of a Response made from a string
+  // turns it into a stream that Deno.serve must then pipe.
+  if (response.status >= 400) return;
   if (!response.headers.get("content-type")?.startsWith("text/event-stream")) return;
+  if (response.body === null) return;
   const gauge = deps.runtime.get(METRICS).openStreams;
   gauge.add([provider], 1);
   request.onEnd(() => gauge.add([provider], -1));
