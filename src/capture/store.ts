@@ -98,7 +98,19 @@ function split(bytes: Uint8Array): Uint8Array[] {
 const COMMIT_BYTES = 600_000;
 /** Captures removed for the count cap in one commit (more go with the next writes). */
 const EVICT_PER_COMMIT = 16;
-const MAX_ATTEMPTS = 8;
+/**
+ * Index commits lost to another writer are retried after a short random
+ * pause (doubling, at most 50 ms): several instances capturing one key's
+ * requests at once must all get their turn, not give up after a few quick
+ * losses to whichever instance is busiest.
+ */
+const MAX_ATTEMPTS = 24;
+const MAX_PAUSE_MS = 50;
+
+function pauseAfterConflict(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(MAX_PAUSE_MS, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** One capture in the key's index, oldest first: enough to delete it without reading it. */
 interface IndexEntry {
@@ -202,6 +214,7 @@ export async function saveCapture(
       op.set(keys.captureIndex(keyId), entries, { expireIn });
       for (const entry of evicted) deleteCapture(op, keyId, entry);
       if ((await op.commit()).ok) return;
+      await pauseAfterConflict(attempt);
     }
     throw new Error("The capture index kept changing; the capture was dropped.");
   });
@@ -289,6 +302,7 @@ export function removeCapture(
         .set(keys.captureIndex(keyId), entries.filter((e) => e !== entry));
       deleteCapture(op, keyId, entry);
       if ((await op.commit()).ok) return true;
+      await pauseAfterConflict(attempt);
     }
     throw new Error("The capture index kept changing; try again.");
   });
