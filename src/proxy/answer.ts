@@ -18,7 +18,6 @@ import { PROVIDER_NAMES } from "./proxy_errors.ts";
 import { clientResponseHeaders } from "./response_headers.ts";
 import type { ClientLink } from "./client_link.ts";
 import {
-  type ClientBytesObserver,
   proxyStream,
   readBodyText,
   readChunks,
@@ -34,8 +33,6 @@ export interface AnswerInput {
   abort: AbortController;
   /** Whether the client is still there. */
   link: ClientLink;
-  /** Sees the answer's bytes as they leave for the client. */
-  observer?: ClientBytesObserver;
   call: PreparedCall;
   shape: AnswerShape;
   account: string;
@@ -73,7 +70,6 @@ function streamAnswer(input: AnswerInput, contentType: string): Response {
     rewriter: input.call.rewriter,
     meter,
     timing: input.timing,
-    observer: input.observer,
     onFirstByte: () => tracker.firstByte(),
     onUpstreamError: (error) => log.warn("Backend stream broke off.", { error }),
     onEnd: (outcome) => {
@@ -135,7 +131,7 @@ async function collectAnswer(input: AnswerInput): Promise<Response> {
   }
   tracker.firstByte();
   tracker.finish(answer.status, answer.status < 400 ? "none" : "backend", meter.usage);
-  return new Response(observed(input, JSON.stringify(answer.body)), {
+  return new Response(JSON.stringify(answer.body), {
     status: answer.status,
     headers: clientResponseHeaders(response.headers, {
       account: input.account,
@@ -143,12 +139,6 @@ async function collectAnswer(input: AnswerInput): Promise<Response> {
       contentType: JSON_TYPE,
     }),
   });
-}
-
-/** A whole answer's text, shown to the observer (if any) as the bytes the client gets. */
-function observed(input: AnswerInput, text: string): string {
-  input.observer?.(new TextEncoder().encode(text));
-  return text;
 }
 
 async function jsonAnswer(input: AnswerInput): Promise<Response> {
@@ -176,7 +166,7 @@ async function jsonAnswer(input: AnswerInput): Promise<Response> {
   }
   tracker.firstByte();
   tracker.finish(response.status, "none", meter.usage);
-  return new Response(observed(input, text), {
+  return new Response(text, {
     status: response.status,
     headers: clientResponseHeaders(response.headers, {
       account: input.account,

@@ -36,7 +36,6 @@ import { Selector } from "./selector.ts";
 import { accountFetchForProxy } from "../accounts/egress.ts";
 import { defaultProxyServices, type ProxyServices } from "./services.ts";
 import {
-  type ClientBytesObserver,
   DEFAULT_STREAM_TIMING,
   readBodyText,
   readFailure,
@@ -72,8 +71,6 @@ export interface ProxyRequest {
   model: string;
   /** Whether the client is still there (aborts the backend request when it leaves). */
   link: ClientLink;
-  /** Sees the answer's bytes as they leave for the client. */
-  observer?: ClientBytesObserver;
   /** Wraps the adapter's prepared call (API translation of the answer). */
   adapt?: (call: PreparedCall) => PreparedCall;
   /** Set while request capture is on for the key (src/capture). */
@@ -229,7 +226,6 @@ export class ProxyEngine {
           response,
           abort,
           link: req.link,
-          ...(req.observer ? { observer: req.observer } : {}),
           call,
           shape: call.shape,
           account: account.id,

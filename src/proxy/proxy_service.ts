@@ -24,7 +24,6 @@ import { isObject, type JsonObject } from "../json.ts";
 import type { FailureSource } from "../usage/types.ts";
 import { ProxyEngine, type ProxyEngineOptions } from "./engine.ts";
 import { ClientLink } from "./client_link.ts";
-import type { ClientBytesObserver } from "./streaming.ts";
 import { nativePlan } from "./native_plan.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 import { RequestTracker } from "./usage_tracker.ts";
@@ -75,8 +74,6 @@ export interface ProxyCall {
   headers: Headers;
   /** The request's AbortSignal (read only for a request that waits: client_link.ts). */
   clientSignal: () => AbortSignal;
-  /** Sees the answer's bytes as they leave for the client. */
-  observer?: ClientBytesObserver;
   /** Reads the body (inside the service, so a failed read is answered and counted). */
   readBody: () => Promise<string>;
   /** The caller's address (src/client_address.ts), for usage records. */
@@ -205,7 +202,6 @@ export class ProxyService {
         rawBody: built.rawBody ?? rawBody,
         model,
         link,
-        ...(call.observer ? { observer: call.observer } : {}),
         capture,
         ...(translation ? { adapt: (prepared) => translation.adapt(prepared) } : {}),
       }, tracker);

@@ -57,13 +57,6 @@ export const DEFAULT_STREAM_TIMING: StreamTiming = {
   clock: () => performance.now(),
 };
 
-/**
- * Sees every byte of an answer as it leaves for the client (the one place a
- * per-request observer such as a capture hooks in); absent, it costs a
- * property check per chunk.
- */
-export type ClientBytesObserver = (bytes: Uint8Array) => void;
-
 export interface ProxyStreamOptions {
   upstream: ReadableStream<Uint8Array>;
   /** Aborts the backend request. */
@@ -72,7 +65,6 @@ export interface ProxyStreamOptions {
   rewriter?: AnswerRewriter | undefined;
   meter: UsageMeter;
   timing: StreamTiming;
-  observer?: ClientBytesObserver | undefined;
   /** The first byte went to the client. */
   onFirstByte(): void;
   /** The backend connection failed mid-stream (for the log; the client gets a generic error). */
@@ -309,7 +301,6 @@ class ProxyStreamSource implements Watch {
 
   #write(bytes: Uint8Array): void {
     this.#controller.enqueue(bytes);
-    this.#opts.observer?.(bytes);
   }
 
   #end(outcome: StreamOutcome): void {

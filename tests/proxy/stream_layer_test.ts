@@ -272,15 +272,3 @@ Deno.test("a rewritten stream decodes only the events its rewriter wants", async
     }
   });
 });
-
-Deno.test("the observer sees exactly the bytes the client gets", async () => {
-  const seen: Uint8Array[] = [];
-  const text = PROVIDER_STREAMS[0]!.text;
-  const bytes = enc.encode(text);
-  const r = await run(chunksStream(splits(bytes)[40]!), "responses", {
-    observer: (b) => seen.push(b),
-  });
-  assert.equal(seen.length, r.out.length);
-  for (const [i, b] of seen.entries()) assert.equal(b, r.out[i]);
-  assert.equal(joined(seen), text);
-});
