@@ -12,6 +12,7 @@
  */
 import type { Deps } from "../deps.ts";
 import { timeOrderedId } from "../crypto.ts";
+import { concatBytes } from "../sse_scan.ts";
 import type { ApiKeyRecord } from "../model/keys.ts";
 import type { UpstreamCredentials } from "../model/accounts.ts";
 import type { UpstreamRequest } from "../providers/proxy_types.ts";
@@ -69,13 +70,7 @@ class ByteSample {
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.#kept);
-    let offset = 0;
-    for (const c of this.#chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
+    return concatBytes(this.#chunks, this.#kept);
   }
 }
 

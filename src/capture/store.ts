@@ -13,6 +13,7 @@
 import type { Deps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { runtimeSlot } from "../runtime.ts";
+import { concatBytes } from "../sse_scan.ts";
 
 export const BODY_PART_BYTES = 60_000;
 
@@ -262,12 +263,7 @@ async function readBody(kv: Deno.Kv, record: CaptureRecord, part: BodyPart, part
       if (entry.value instanceof Uint8Array) chunks.push(entry.value);
     }
   }
-  const whole = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    whole.set(c, offset);
-    offset += c.length;
-  }
+  const whole = concatBytes(chunks, chunks.reduce((n, c) => n + c.length, 0));
   return new TextDecoder().decode(whole);
 }
 
