@@ -291,16 +291,12 @@ class ProxyStreamSource implements Watch {
   }
 
   #send(bytes: Uint8Array): void {
-    this.#write(bytes);
+    this.#controller.enqueue(bytes);
     this.#toClient = true;
     if (!this.#firstByte) {
       this.#firstByte = true;
       this.#opts.onFirstByte();
     }
-  }
-
-  #write(bytes: Uint8Array): void {
-    this.#controller.enqueue(bytes);
   }
 
   #end(outcome: StreamOutcome): void {
@@ -321,7 +317,7 @@ class ProxyStreamSource implements Watch {
     }
     const event = this.#opts.rewriter?.fail?.(code, message) ??
       streamErrorEvent(this.#opts.shape, code, message);
-    this.#write(encoder.encode(event));
+    this.#controller.enqueue(encoder.encode(event));
     this.#controller.close();
   }
 }
