@@ -74,7 +74,11 @@ export const alertSettingsPatchSchema = z.strictObject({
 export type AlertSettingsPatch = z.output<typeof alertSettingsPatchSchema>;
 
 export async function readAlertSettings(kv: Deno.Kv): Promise<AlertSettingsRecord> {
-  const stored = (await kv.get<AlertSettingsRecord>(keys.alertSettings())).value;
+  return withDefaults((await kv.get<AlertSettingsRecord>(keys.alertSettings())).value);
+}
+
+/** The stored record with the defaults filled in (all defaults when nothing is stored). */
+function withDefaults(stored: AlertSettingsRecord | null): AlertSettingsRecord {
   if (!stored) return DEFAULT_SETTINGS;
   return {
     ...DEFAULT_SETTINGS,
@@ -135,7 +139,7 @@ export async function updateAlertSettings(
     : undefined;
   for (let attempt = 0; attempt < 10; attempt++) {
     const entry = await deps.kv.get<AlertSettingsRecord>(keys.alertSettings());
-    const current = await readAlertSettings(deps.kv);
+    const current = withDefaults(entry.value);
     const next: AlertSettingsRecord = {
       ...current,
       events: { ...current.events },
