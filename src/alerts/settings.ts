@@ -16,7 +16,7 @@ import { EVENT_SWITCHES } from "./types.ts";
 /** Bound as additional data: a sealed secret moved to another record does not open. */
 const SECRET_CONTEXT = "alerts:webhook_secret";
 
-export const DEFAULT_SETTINGS: AlertSettingsRecord = {
+const DEFAULT_SETTINGS: AlertSettingsRecord = {
   url: null,
   events: { needsLogin: true, quota: true, keyTokens: true, backupFailed: true },
   quotaThresholdPercent: 80,
@@ -25,7 +25,7 @@ export const DEFAULT_SETTINGS: AlertSettingsRecord = {
 };
 
 const MAX_URL_LENGTH = 2_000;
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 const MAX_SECRET_LENGTH = 512;
 
 /**
