@@ -188,6 +188,17 @@ export async function attemptDelivery(
   return retry ? "retry" : "done";
 }
 
+/** What the audit entry and the log line say of a finished delivery (the URL's origin only). */
+function outcomeFields(body: AlertBody, settings: AlertSettingsRecord, d: AlertDelivery) {
+  return {
+    alertId: body.id,
+    type: body.type,
+    attempts: d.attempts,
+    url: urlForLogs(settings.url),
+    status: d.lastStatus ?? null,
+  };
+}
+
 function outcomeAudit(
   body: AlertBody,
   settings: AlertSettingsRecord,
@@ -199,11 +210,7 @@ function outcomeAudit(
     actor,
     target: body.subject.id,
     details: {
-      alertId: body.id,
-      type: body.type,
-      attempts: d.attempts,
-      url: urlForLogs(settings.url),
-      status: d.lastStatus ?? null,
+      ...outcomeFields(body, settings, d),
       ...(d.state === "failed" ? { error: d.lastError ?? null } : {}),
     },
   };
@@ -215,14 +222,7 @@ function logOutcome(
   settings: AlertSettingsRecord,
   d: AlertDelivery,
 ): void {
-  const fields = {
-    alertId: body.id,
-    type: body.type,
-    attempts: d.attempts,
-    url: urlForLogs(settings.url),
-    status: d.lastStatus ?? null,
-    error: d.lastError ?? null,
-  };
+  const fields = { ...outcomeFields(body, settings, d), error: d.lastError ?? null };
   if (d.state === "sent") deps.log.info("Alert sent.", fields);
   else deps.log.warn("Alert could not be delivered.", fields);
 }
