@@ -127,6 +127,25 @@ export async function postAlert(
 
 type AttemptResult = "done" | "retry";
 
+/** The delivery record after attempt number `attempts`: sent, or `unsent` with the outcome's status and error. */
+function recordAttempt(
+  body: AlertBody,
+  outcome: PostOutcome,
+  unsent: "pending" | "failed",
+  attempts: number,
+  now: number,
+): AlertDelivery {
+  const record: AlertDelivery = {
+    body,
+    state: outcome.ok ? "sent" : unsent,
+    attempts,
+    updatedAt: now,
+  };
+  if (outcome.status !== undefined) record.lastStatus = outcome.status;
+  if (outcome.error !== undefined) record.lastError = outcome.error;
+  return record;
+}
+
 /**
  * Attempt number `attempt` of alert `id`: skipped when the record says it is
  * already done or this attempt was made. With `enqueueNext`, a retry is
@@ -145,14 +164,13 @@ export async function attemptDelivery(
   const outcome = await postAlert(deps, settings, delivery.body);
   const { retryDelaysMs } = deps.runtime.get(ALERT_TUNING);
   const retry = !outcome.ok && settings.url !== null && attempt <= retryDelaysMs.length;
-  const next: AlertDelivery = {
-    body: delivery.body,
-    state: outcome.ok ? "sent" : retry ? "pending" : "failed",
-    attempts: attempt,
-    updatedAt: deps.now(),
-  };
-  if (outcome.status !== undefined) next.lastStatus = outcome.status;
-  if (outcome.error !== undefined) next.lastError = outcome.error;
+  const next = recordAttempt(
+    delivery.body,
+    outcome,
+    retry ? "pending" : "failed",
+    attempt,
+    deps.now(),
+  );
   const op = deps.kv.atomic()
     .check(entry)
     .set(keys.alertDelivery(id), next, { expireIn: DELIVERY_TTL_MS });
@@ -170,6 +188,17 @@ export async function attemptDelivery(
   return retry ? "retry" : "done";
 }
 
+/** What the audit entry and the log line say of a finished delivery (the URL's origin only). */
+function outcomeFields(body: AlertBody, settings: AlertSettingsRecord, d: AlertDelivery) {
+  return {
+    alertId: body.id,
+    type: body.type,
+    attempts: d.attempts,
+    url: urlForLogs(settings.url),
+    status: d.lastStatus ?? null,
+  };
+}
+
 function outcomeAudit(
   body: AlertBody,
   settings: AlertSettingsRecord,
@@ -181,11 +210,7 @@ function outcomeAudit(
     actor,
     target: body.subject.id,
     details: {
-      alertId: body.id,
-      type: body.type,
-      attempts: d.attempts,
-      url: urlForLogs(settings.url),
-      status: d.lastStatus ?? null,
+      ...outcomeFields(body, settings, d),
       ...(d.state === "failed" ? { error: d.lastError ?? null } : {}),
     },
   };
@@ -197,14 +222,7 @@ function logOutcome(
   settings: AlertSettingsRecord,
   d: AlertDelivery,
 ): void {
-  const fields = {
-    alertId: body.id,
-    type: body.type,
-    attempts: d.attempts,
-    url: urlForLogs(settings.url),
-    status: d.lastStatus ?? null,
-    error: d.lastError ?? null,
-  };
+  const fields = { ...outcomeFields(body, settings, d), error: d.lastError ?? null };
   if (d.state === "sent") deps.log.info("Alert sent.", fields);
   else deps.log.warn("Alert could not be delivered.", fields);
 }
@@ -244,14 +262,7 @@ export async function sendTestAlert(deps: Deps): Promise<PostOutcome & { id: str
     details: {},
   };
   const outcome = await postAlert(deps, settings, body);
-  const delivery: AlertDelivery = {
-    body,
-    state: outcome.ok ? "sent" : "failed",
-    attempts: 1,
-    updatedAt: now,
-  };
-  if (outcome.status !== undefined) delivery.lastStatus = outcome.status;
-  if (outcome.error !== undefined) delivery.lastError = outcome.error;
+  const delivery = recordAttempt(body, outcome, "failed", 1, now);
   const audit = auditRecord(deps, outcomeAudit(body, settings, delivery, "admin"));
   await deps.kv.set(audit.key, audit.value, { expireIn: audit.expireIn });
   logOutcome(deps, body, settings, delivery);

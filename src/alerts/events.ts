@@ -152,6 +152,7 @@ export interface FailedBackup {
 export function alertBackupFailed(deps: Deps, run: FailedBackup): void {
   alertInBackground(deps, async () => {
     const settings = await readAlertSettings(deps.kv);
+    if (!alertsOn(settings, "backup.failed")) return;
     const status = (await deps.kv.get<{ consecutiveFailures?: number }>(keys.backupStatus())).value;
     await raiseAlert(deps, settings, {
       type: "backup.failed",

@@ -16,7 +16,7 @@ import { EVENT_SWITCHES } from "./types.ts";
 /** Bound as additional data: a sealed secret moved to another record does not open. */
 const SECRET_CONTEXT = "alerts:webhook_secret";
 
-export const DEFAULT_SETTINGS: AlertSettingsRecord = {
+const DEFAULT_SETTINGS: AlertSettingsRecord = {
   url: null,
   events: { needsLogin: true, quota: true, keyTokens: true, backupFailed: true },
   quotaThresholdPercent: 80,
@@ -25,7 +25,7 @@ export const DEFAULT_SETTINGS: AlertSettingsRecord = {
 };
 
 const MAX_URL_LENGTH = 2_000;
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 const MAX_SECRET_LENGTH = 512;
 
 /**
@@ -74,7 +74,11 @@ export const alertSettingsPatchSchema = z.strictObject({
 export type AlertSettingsPatch = z.output<typeof alertSettingsPatchSchema>;
 
 export async function readAlertSettings(kv: Deno.Kv): Promise<AlertSettingsRecord> {
-  const stored = (await kv.get<AlertSettingsRecord>(keys.alertSettings())).value;
+  return withDefaults((await kv.get<AlertSettingsRecord>(keys.alertSettings())).value);
+}
+
+/** The stored record with the defaults filled in (all defaults when nothing is stored). */
+function withDefaults(stored: AlertSettingsRecord | null): AlertSettingsRecord {
   if (!stored) return DEFAULT_SETTINGS;
   return {
     ...DEFAULT_SETTINGS,
@@ -135,7 +139,7 @@ export async function updateAlertSettings(
     : undefined;
   for (let attempt = 0; attempt < 10; attempt++) {
     const entry = await deps.kv.get<AlertSettingsRecord>(keys.alertSettings());
-    const current = await readAlertSettings(deps.kv);
+    const current = withDefaults(entry.value);
     const next: AlertSettingsRecord = {
       ...current,
       events: { ...current.events },

@@ -40,7 +40,6 @@ export const LATENCY_BUCKETS = [
   600,
 ] as const;
 
-export const TOKEN_KINDS = ["input", "output", "cache_read", "cache_write"] as const;
 export const REFRESH_OUTCOMES = ["success", "transient_failure", "permanent_failure"] as const;
 export type RefreshOutcome = typeof REFRESH_OUTCOMES[number];
 

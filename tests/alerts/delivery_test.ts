@@ -17,6 +17,7 @@ import type { AlertDelivery } from "../../src/alerts/types.ts";
 import type { AccountRecord } from "../../src/model/accounts.ts";
 import type { Deps } from "../../src/deps.ts";
 import { type TestDeps, testDeps } from "../support/test_deps.ts";
+import { hangingServer } from "../support/hanging_server.ts";
 import { twoInstances } from "../support/two_instances.ts";
 import { startReceiver } from "./receiver.ts";
 
@@ -260,26 +261,14 @@ Deno.test("redirects are not followed and a silent receiver times out", async (t
   });
 
   await t.step("no answer within the timeout is a failed attempt", async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const held: Deno.Conn[] = [];
-    const accepting = (async () => {
-      for await (const conn of listener) held.push(conn);
-    })().catch(() => {});
-    try {
-      await updateAlertSettings(deps, {
-        url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/hook`,
-      });
-      deps.clock.advance(2 * 24 * 3_600_000); // a new day: the backup alert is due again
-      alertBackupFailed(deps, { at: deps.now(), target: "dir:/a", attempts: 1 });
-      const records = await allDone(deps);
-      const last = records.find((d) => d.body.time === new Date(deps.now()).toISOString())!;
-      assert.equal(last.state, "failed");
-      assert.match(last.lastError!, /no answer within 300 ms/);
-    } finally {
-      listener.close();
-      for (const c of held) c.close();
-      await accepting;
-    }
+    await using hung = hangingServer();
+    await updateAlertSettings(deps, { url: `${hung.url}/hook` });
+    deps.clock.advance(2 * 24 * 3_600_000); // a new day: the backup alert is due again
+    alertBackupFailed(deps, { at: deps.now(), target: "dir:/a", attempts: 1 });
+    const records = await allDone(deps);
+    const last = records.find((d) => d.body.time === new Date(deps.now()).toISOString())!;
+    assert.equal(last.state, "failed");
+    assert.match(last.lastError!, /no answer within 300 ms/);
   });
 
   await t.step("no URL, no secret, no answer, nothing in the logs leaks the secret", () => {

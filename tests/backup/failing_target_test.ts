@@ -8,24 +8,7 @@ import { createApp } from "../../src/app.ts";
 import { readBackupStatus, scheduledBackupJob } from "../../src/backup/scheduled.ts";
 import { listAudit } from "../../src/audit.ts";
 import { createKey } from "../keys/helpers.ts";
-
-/** A loopback server that accepts connections and never answers (a hung S3 endpoint). */
-function hangingServer() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const connections: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) connections.push(conn);
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    connections,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      for (const c of connections) c.close();
-      await accepting;
-    },
-  };
-}
+import { hangingServer } from "../support/hanging_server.ts";
 
 Deno.test({
   name: "a failing target is retried and reported while requests keep flowing",
