@@ -21,6 +21,7 @@ import { type EffortSplit, splitEffortSuffix } from "../registry/effort_suffix.t
 import { type KeyScope, modelsForKey, type OfferedModel } from "../registry/service.ts";
 import type { ReasoningEffort } from "../translate/neutral.ts";
 import { unsupportedEffort } from "./effort_body.ts";
+import { normalizeModel } from "./model_id.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 
 type RegistryDeps = Parameters<typeof modelsForKey>[0];
@@ -106,14 +107,13 @@ export async function suffixVariant(
 /**
  * The model of a request on a route of one provider: an alias must name
  * that provider's model (400 `wrong_provider` otherwise); the id loses the
- * route's prefix (normalize) and then an effort suffix.
+ * route's prefix (normalizeModel) and then an effort suffix.
  */
 export async function nativeVariant(
   deps: RegistryDeps,
   key: KeyScope,
   provider: ProviderId,
   raw: string,
-  normalize: (provider: ProviderId, model: string) => string,
 ): Promise<ModelVariant> {
   const aliased = await aliasVariant(deps, key, raw);
   if (aliased) {
@@ -126,7 +126,7 @@ export async function nativeVariant(
     }
     return aliased;
   }
-  const model = normalize(provider, raw);
+  const model = normalizeModel(provider, raw);
   // The common case reads no offers: nothing that could be a suffix.
   if (!splitEffortSuffix(model)) return { provider, model };
   return await providerVariant(deps, key, provider, model) ?? { provider, model };
