@@ -15,7 +15,7 @@
  */
 import { badRequest } from "../errors.ts";
 import type { ProviderId } from "../model/providers.ts";
-import { cachedAliases } from "../registry/aliases.ts";
+import { aliasNamed } from "../registry/aliases.ts";
 import { matchOffer, type OfferMatch } from "../registry/alias_offers.ts";
 import { type EffortSplit, splitEffortSuffix } from "../registry/effort_suffix.ts";
 import { type KeyScope, modelsForKey, type OfferedModel } from "../registry/service.ts";
@@ -75,8 +75,7 @@ export async function aliasVariant(
   key: KeyScope,
   raw: string,
 ): Promise<ModelVariant | undefined> {
-  if (raw.includes("/")) return undefined;
-  const alias = (await cachedAliases(deps)).get(raw);
+  const alias = await aliasNamed(deps, raw);
   if (!alias) return undefined;
   const target = await providerVariant(deps, key, alias.provider, alias.model) ??
     { provider: alias.provider, model: alias.model };
@@ -104,6 +103,15 @@ export async function suffixVariant(
   return undefined;
 }
 
+/** 400 for an alias sent to a route of a provider other than its target's. */
+export function aliasOnWrongRoute(name: string, target: ProviderId) {
+  return badRequest(
+    "wrong_provider",
+    `The alias "${name}" names a ${PROVIDER_NAMES[target]} model; ` +
+      `send it to that provider's route or a /v1 route.`,
+  );
+}
+
 /**
  * The model of a request on a route of one provider: an alias must name
  * that provider's model (400 `wrong_provider` otherwise); the id loses the
@@ -117,13 +125,7 @@ export async function nativeVariant(
 ): Promise<ModelVariant> {
   const aliased = await aliasVariant(deps, key, raw);
   if (aliased) {
-    if (aliased.provider !== provider) {
-      throw badRequest(
-        "wrong_provider",
-        `The alias "${raw}" names a ${PROVIDER_NAMES[aliased.provider]} model; ` +
-          `send it to that provider's route or a /v1 route.`,
-      );
-    }
+    if (aliased.provider !== provider) throw aliasOnWrongRoute(raw, aliased.provider);
     return aliased;
   }
   const model = normalizeModel(provider, raw);
