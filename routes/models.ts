@@ -51,18 +51,14 @@ function openAiList(
 type OpenAiRoute = "all" | "codex" | "copilot";
 
 /**
- * OpenAI-shape bodies by model list: modelsForKey hands every request with
- * the same scope the same array while nothing changes, so each body is
- * built once per list and route. Kept as bytes: Deno serves a byte body
- * markedly cheaper than a string of this size (measured by bench/auth_bench.ts).
+ * OpenAI-shape bodies by embedding model list, then model list:
+ * embeddingModelsForKey and modelsForKey hand every request with the same
+ * scope the same arrays while nothing changes, so each body is built once
+ * per lists and route. Kept as bytes: Deno serves a byte body markedly
+ * cheaper than a string of this size (measured by bench/auth_bench.ts).
  */
 const OPENAI_BODIES = runtimeSlot(
   "routes.openAiModelBodies",
-  () => new WeakMap<readonly OfferedModel[], Map<OpenAiRoute, Uint8Array>>(),
-);
-/** The same by embedding model list (embedding_models.ts hands out stable arrays too). */
-const WITH_EMBEDDINGS = runtimeSlot(
-  "routes.openAiModelBodiesWithEmbeddings",
   () =>
     new WeakMap<
       readonly EmbeddingOffer[],
@@ -77,14 +73,11 @@ function openAiBody(
   route: OpenAiRoute,
   embeddings: readonly EmbeddingOffer[],
 ): Uint8Array {
-  let openAiBodies = deps.runtime.get(OPENAI_BODIES);
-  if (embeddings.length > 0) {
-    const byEmbeddings = deps.runtime.get(WITH_EMBEDDINGS);
-    openAiBodies = byEmbeddings.get(embeddings) ??
-      byEmbeddings.set(embeddings, new WeakMap()).get(embeddings)!;
-  }
-  let bodies = openAiBodies.get(models);
-  if (!bodies) openAiBodies.set(models, bodies = new Map());
+  const byEmbeddings = deps.runtime.get(OPENAI_BODIES);
+  let byModels = byEmbeddings.get(embeddings);
+  if (!byModels) byEmbeddings.set(embeddings, byModels = new WeakMap());
+  let bodies = byModels.get(models);
+  if (!bodies) byModels.set(models, bodies = new Map());
   let body = bodies.get(route);
   if (body === undefined) {
     const picked = route === "all" ? models : models.filter((m) => m.provider === route);

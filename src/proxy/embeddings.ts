@@ -10,11 +10,12 @@ import type { Deps } from "../deps.ts";
 import { badRequest } from "../errors.ts";
 import type { ApiKeyRecord } from "../model/keys.ts";
 import type { ProviderId } from "../model/providers.ts";
-import { cachedAliases } from "../registry/aliases.ts";
+import { aliasNamed } from "../registry/aliases.ts";
 import { copilotEmbeddingModels, type EmbeddingOffer } from "../registry/embedding_models.ts";
 import type { CallPlan } from "./call_plan.ts";
 import { checkModelLength, normalizeModel } from "./model_id.ts";
 import { prefixedModel, resolveModel } from "./model_resolution.ts";
+import { aliasOnWrongRoute } from "./model_variants.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 
 export const EMBEDDINGS_ENDPOINT = "/embeddings";
@@ -39,15 +40,9 @@ export async function planEmbeddings(
   checkModelLength(input.model);
   // An alias stands for its target here as on the chat routes; a
   // provider-qualified id never names one (docs/api.md#model-aliases).
-  const alias = input.model.includes("/")
-    ? undefined
-    : (await cachedAliases(deps)).get(input.model);
+  const alias = await aliasNamed(deps, input.model);
   if (alias && input.home === "copilot" && alias.provider !== "copilot") {
-    throw badRequest(
-      "wrong_provider",
-      `The alias "${alias.name}" names a ${PROVIDER_NAMES[alias.provider]} model; ` +
-        `send it to that provider's route or a /v1 route.`,
-    );
+    throw aliasOnWrongRoute(alias.name, alias.provider);
   }
   const raw = alias ? alias.model : input.model;
   const prefixed = alias

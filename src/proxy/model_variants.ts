@@ -15,12 +15,13 @@
  */
 import { badRequest } from "../errors.ts";
 import type { ProviderId } from "../model/providers.ts";
-import { cachedAliases } from "../registry/aliases.ts";
+import { aliasNamed } from "../registry/aliases.ts";
 import { matchOffer, type OfferMatch } from "../registry/alias_offers.ts";
 import { type EffortSplit, splitEffortSuffix } from "../registry/effort_suffix.ts";
 import { type KeyScope, modelsForKey, type OfferedModel } from "../registry/service.ts";
 import type { ReasoningEffort } from "../translate/neutral.ts";
 import { unsupportedEffort } from "./effort_body.ts";
+import { normalizeModel } from "./model_id.ts";
 import { PROVIDER_NAMES } from "./proxy_errors.ts";
 
 type RegistryDeps = Parameters<typeof modelsForKey>[0];
@@ -74,8 +75,7 @@ export async function aliasVariant(
   key: KeyScope,
   raw: string,
 ): Promise<ModelVariant | undefined> {
-  if (raw.includes("/")) return undefined;
-  const alias = (await cachedAliases(deps)).get(raw);
+  const alias = await aliasNamed(deps, raw);
   if (!alias) return undefined;
   const target = await providerVariant(deps, key, alias.provider, alias.model) ??
     { provider: alias.provider, model: alias.model };
@@ -103,30 +103,32 @@ export async function suffixVariant(
   return undefined;
 }
 
+/** 400 for an alias sent to a route of a provider other than its target's. */
+export function aliasOnWrongRoute(name: string, target: ProviderId) {
+  return badRequest(
+    "wrong_provider",
+    `The alias "${name}" names a ${PROVIDER_NAMES[target]} model; ` +
+      `send it to that provider's route or a /v1 route.`,
+  );
+}
+
 /**
  * The model of a request on a route of one provider: an alias must name
  * that provider's model (400 `wrong_provider` otherwise); the id loses the
- * route's prefix (normalize) and then an effort suffix.
+ * route's prefix (normalizeModel) and then an effort suffix.
  */
 export async function nativeVariant(
   deps: RegistryDeps,
   key: KeyScope,
   provider: ProviderId,
   raw: string,
-  normalize: (provider: ProviderId, model: string) => string,
 ): Promise<ModelVariant> {
   const aliased = await aliasVariant(deps, key, raw);
   if (aliased) {
-    if (aliased.provider !== provider) {
-      throw badRequest(
-        "wrong_provider",
-        `The alias "${raw}" names a ${PROVIDER_NAMES[aliased.provider]} model; ` +
-          `send it to that provider's route or a /v1 route.`,
-      );
-    }
+    if (aliased.provider !== provider) throw aliasOnWrongRoute(raw, aliased.provider);
     return aliased;
   }
-  const model = normalize(provider, raw);
+  const model = normalizeModel(provider, raw);
   // The common case reads no offers: nothing that could be a suffix.
   if (!splitEffortSuffix(model)) return { provider, model };
   return await providerVariant(deps, key, provider, model) ?? { provider, model };

@@ -11,7 +11,6 @@ import type { ApiKeyRecord } from "../model/keys.ts";
 import type { ApiShape } from "../translate/translation.ts";
 import type { CallPlan } from "./call_plan.ts";
 import { applyEffort } from "./effort_body.ts";
-import { normalizeModel } from "./model_id.ts";
 import { nativeVariant } from "./model_variants.ts";
 import type { ProxyEndpoint } from "./proxy_service.ts";
 
@@ -30,7 +29,7 @@ export async function nativePlan(
   key: ApiKeyRecord,
 ): Promise<CallPlan> {
   const provider = target.provider!;
-  const variant = await nativeVariant(deps, key, provider, raw, normalizeModel);
+  const variant = await nativeVariant(deps, key, provider, raw);
   const { model, effort, split } = variant;
   const plan = { provider, model, ...(effort === undefined ? {} : { effort }) };
   const api = ENDPOINT_API[target.endpoint];

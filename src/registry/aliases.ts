@@ -76,6 +76,12 @@ export function cachedAliases(deps: AliasDeps): Promise<AliasMap> | AliasMap {
   return promise;
 }
 
+/** The alias a client's model id names; a provider-qualified id never names one. */
+export async function aliasNamed(deps: AliasDeps, raw: string): Promise<ModelAlias | undefined> {
+  if (raw.includes("/")) return undefined;
+  return (await cachedAliases(deps)).get(raw);
+}
+
 /** Drops this app's copy (after a write here, so the writer sees its change at once). */
 export function invalidateAliases(deps: Pick<Deps, "runtime">): void {
   const state = deps.runtime.get(ALIAS_CACHE);

@@ -42,7 +42,7 @@ const CLAUDE_SUFFIXES: readonly [string, ReasoningEffort][] = [
   ["-thinking", "medium"],
 ];
 
-export const isClaudeModel = (model: string) => model.startsWith("claude-");
+const isClaudeModel = (model: string) => model.startsWith("claude-");
 
 /** The suffix and base of a model id, when it ends in a suffix of its family. */
 export function splitEffortSuffix(model: string): EffortSplit | undefined {
@@ -58,9 +58,3 @@ export function splitEffortSuffix(model: string): EffortSplit | undefined {
   }
   return undefined;
 }
-
-/** Every suffix, for documentation and the admin page. */
-export const EFFORT_SUFFIXES = {
-  openai: OPENAI_SUFFIXES.map(([s]) => s),
-  claude: CLAUDE_SUFFIXES.map(([s]) => s),
-} as const;

@@ -1,6 +1,6 @@
 // Model aliases: list, create or replace, delete (GET/PUT/DELETE /admin/aliases).
 import { del, get, put, seg } from "./api.js";
-import { announce, busy, confirmDialog, field, h, replace } from "./dom.js";
+import { announce, busy, confirmDialog, field, h, replace, submitForm } from "./dom.js";
 import { dateTime, providerName } from "./format.js";
 import { listLoader, reloadButton, viewHead } from "./view.js";
 
@@ -55,16 +55,10 @@ function aliasForm(reload) {
     h("input", { name: "target", autocomplete: "off", spellcheck: "false", required: true }),
     "A provider and its model, e.g. copilot/gpt-5-mini, codex/gpt-5.5-high, claude/claude-sonnet-4-5",
   );
-  const message = h("p", { class: "form-message", role: "alert" });
-  const submit = h("button", { type: "submit", class: "primary", text: "Save alias" });
-  const form = h(
-    "form",
-    { class: "form alias-form", "aria-label": "Create or replace an alias" },
-    name.row,
-    target.row,
-    message,
-    h("div", { class: "actions start" }, submit),
-  );
+  const { form, message, submit } = submitForm("Save alias", name.row, target.row);
+  form.setAttribute("aria-label", "Create or replace an alias");
+  // On the page, not in a dialog: the button sits under the fields, at the start.
+  submit.parentElement.classList.add("start");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const aliasName = name.input.value.trim();

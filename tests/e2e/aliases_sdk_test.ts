@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { CODEX_PATH } from "../fakes/chatgpt.ts";
-import { startE2e } from "../support/e2e_setup.ts";
+import { adminRequest, startE2e } from "../support/e2e_setup.ts";
 
 type Body = Record<string, unknown>;
 
@@ -17,14 +17,8 @@ Deno.test({
   sanitizeResources: false,
 }, async (t) => {
   const { fakes, kleis, secret, close } = await startE2e("aliases e2e");
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${kleis.url}/admin${path}`, {
-      method,
-      headers: { authorization: `Bearer ${kleis.adminToken}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, json: await res.json() };
-  };
+  const admin = (method: string, path: string, body?: unknown) =>
+    adminRequest(kleis, method, path, body);
   try {
     fakes.chatgpt.setReply("Codex thought hard.");
     fakes.copilot.setReply("Copilot was fast.");

@@ -17,20 +17,34 @@ export interface E2eSetup {
   close(): Promise<void>;
 }
 
+/** One call of the admin API: its status and the answer's JSON. */
+export async function adminRequest(
+  kleis: { url: string; adminToken: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  // deno-lint-ignore no-explicit-any
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${kleis.url}/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${kleis.adminToken}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
 /** POSTs to the admin API and asserts a 2xx; the answer's JSON. */
 export async function adminPost(
   kleis: { url: string; adminToken: string },
   path: string,
   body: unknown,
 ): Promise<Record<string, unknown>> {
-  const res = await fetch(`${kleis.url}/admin${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${kleis.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const answer = await res.json();
-  assert.ok(res.ok, `POST /admin${path} answered ${res.status}: ${JSON.stringify(answer)}`);
-  return answer;
+  const { status, json } = await adminRequest(kleis, "POST", path, body);
+  assert.ok(
+    status >= 200 && status < 300,
+    `POST /admin${path} answered ${status}: ${JSON.stringify(json)}`,
+  );
+  return json;
 }
 
 /** Imports a Claude account with tokens the fakes issued; the tokens, to look for leaks. */
