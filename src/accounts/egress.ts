@@ -95,7 +95,7 @@ export function retainEgress(
   }
 }
 
-/** Closes every client of this app (shutdown, tests). */
+/** Closes every client of this app (tests; an exiting process closes them anyway). */
 export async function closeAllEgress(deps: Pick<Deps, "runtime">): Promise<void> {
   const pool = deps.runtime.get(POOL);
   const entries = [...pool.values()];
