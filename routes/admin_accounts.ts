@@ -35,7 +35,8 @@ const completeSchema = z.strictObject({
   code: z.string().min(1).max(8192).optional(),
 });
 
-function provider(c: Context): ProviderId {
+/** The `:provider` path parameter, or 400 unknown_provider. */
+export function provider(c: Context): ProviderId {
   const p = c.req.param("provider");
   if (!isProviderId(p)) {
     throw badRequest("unknown_provider", `provider must be one of ${PROVIDER_IDS.join(", ")}.`);

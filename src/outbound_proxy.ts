@@ -51,9 +51,16 @@ export function redactProxyUrl(text: string): string {
   return `${url.protocol}//${user}${url.host}`;
 }
 
-/** `text` with any `user:password@` in it redacted (error texts that may quote a URL). */
+/**
+ * `text` with the user info of any URL in it redacted as redactProxyUrl()
+ * does (error texts that may quote a URL): `user:***@`, and a lone user name
+ * (a token) as `***@`.
+ */
 export function redactUserinfo(text: string): string {
-  return text.replace(/\/\/([^:/@\s]*):[^@\s]*@/g, "//$1:***@");
+  return text.replace(
+    /\/\/([^:/@\s]*)(:[^@\s]*)?@/g,
+    (_, user: string, password?: string) => password === undefined ? "//***@" : `//${user}:***@`,
+  );
 }
 
 /** What Deno.createHttpClient takes: the credentials apart, percent-decoded. */

@@ -17,7 +17,12 @@
  */
 import type { Deps } from "../deps.ts";
 import { seal, unseal } from "../crypto.ts";
-import { httpClientProxy, OutboundProxyError, redactUserinfo } from "../outbound_proxy.ts";
+import {
+  httpClientProxy,
+  OutboundProxyError,
+  redactProxyUrl,
+  redactUserinfo,
+} from "../outbound_proxy.ts";
 import { runtimeSlot } from "../runtime.ts";
 import type { AccountProxy, AccountRecord } from "../model/accounts.ts";
 import type { ProviderId } from "../model/providers.ts";
@@ -34,16 +39,15 @@ export function proxyContext(accountId: string): string {
   return `account_proxy:${accountId}`;
 }
 
-/** Seals an already checked proxy URL for the account's record. */
+/** Seals an already checked proxy URL for the account's record, beside its redacted form. */
 export async function sealAccountProxy(
   deps: Pick<Deps, "sealingKey" | "random">,
   accountId: string,
   url: string,
-  display: string,
 ): Promise<AccountProxy> {
   return {
     sealed: await seal(deps.sealingKey, url, proxyContext(accountId), deps.random),
-    display,
+    display: redactProxyUrl(url),
   };
 }
 
@@ -91,7 +95,7 @@ export function retainEgress(
   }
 }
 
-/** Closes every client of this app (shutdown, tests). */
+/** Closes every client of this app (tests; an exiting process closes them anyway). */
 export async function closeAllEgress(deps: Pick<Deps, "runtime">): Promise<void> {
   const pool = deps.runtime.get(POOL);
   const entries = [...pool.values()];

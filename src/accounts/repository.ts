@@ -16,7 +16,6 @@ import { type AuditInput, auditRecord } from "../audit.ts";
 import { conflict, KleisError, notFound } from "../errors.ts";
 import { clearCooldowns } from "./cooldowns.ts";
 import { dropEgress, sealAccountProxy } from "./egress.ts";
-import { redactProxyUrl } from "../outbound_proxy.ts";
 import type { AccountRecord } from "../model/accounts.ts";
 
 const MAX_ATTEMPTS = 20;
@@ -235,7 +234,7 @@ export async function patchAccount(
 ): Promise<AccountRecord> {
   // Sealed once; the audit and the record keep only the redacted form.
   const proxy = typeof patch.proxy === "string"
-    ? await sealAccountProxy(deps, id, patch.proxy, redactProxyUrl(patch.proxy))
+    ? await sealAccountProxy(deps, id, patch.proxy)
     : patch.proxy;
   const details = Object.fromEntries(
     Object.entries({ ...patch, proxy: proxy === null ? "none" : proxy?.display })

@@ -42,7 +42,9 @@ export class Selector {
   #strategies:
     | { value: Map<ProviderId, SelectionStrategy>; at: number; generation: number }
     | undefined;
-  #loadingStrategies: Promise<Map<ProviderId, SelectionStrategy>> | undefined;
+  #loadingStrategies:
+    | { promise: Promise<Map<ProviderId, SelectionStrategy>>; generation: number }
+    | undefined;
   #turns = new Map<ProviderId, number>();
   #usage = new Map<ProviderId, { at: number; ids: string; scores: Map<string, number> }>();
 
@@ -80,14 +82,21 @@ export class Selector {
       cached && cached.generation === generation && now >= cached.at &&
       now - cached.at < STRATEGY_CACHE_TTL_MS
     ) return cached.value.get(provider) ?? "fill-first";
-    this.#loadingStrategies ??= getSelectionStrategies(this.deps.kv).then((list) => {
-      const value = new Map(list.map((s) => [s.provider, s.strategy]));
-      this.#strategies = { value, at: now, generation };
-      return value;
-    }).finally(() => {
-      this.#loadingStrategies = undefined;
-    });
-    return (await this.#loadingStrategies).get(provider) ?? "fill-first";
+    // A load begun before a local change may have read the old strategy: do not join it.
+    let loading = this.#loadingStrategies;
+    if (loading?.generation !== generation) {
+      const promise = getSelectionStrategies(this.deps.kv).then((list) => {
+        const value = new Map(list.map((s) => [s.provider, s.strategy]));
+        if (generation === localCommits(this.deps)) {
+          this.#strategies = { value, at: now, generation };
+        }
+        return value;
+      }).finally(() => {
+        if (this.#loadingStrategies?.promise === promise) this.#loadingStrategies = undefined;
+      });
+      loading = this.#loadingStrategies = { promise, generation };
+    }
+    return (await loading.promise).get(provider) ?? "fill-first";
   }
 
   #turn(provider: ProviderId): number {

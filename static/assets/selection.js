@@ -5,7 +5,7 @@ import { api, get, seg } from "./api.js";
 import { announce, announceError, h, replace } from "./dom.js";
 import { dateTime, providerName } from "./format.js";
 
-export const STRATEGIES = [
+const STRATEGIES = [
   {
     id: "fill-first",
     label: "Fill first",

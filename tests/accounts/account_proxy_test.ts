@@ -23,6 +23,10 @@ Deno.test("redactProxyUrl hides the password (and a lone user name)", () => {
     redactUserinfo(`proxy error (http://kleis:${SECRET}@10.0.0.1:3128) and http://h/x`),
     "proxy error (http://kleis:***@10.0.0.1:3128) and http://h/x",
   );
+  assert.equal(
+    redactUserinfo("connect to socks5://tok3n@10.0.0.1:1080 refused"),
+    "connect to socks5://***@10.0.0.1:1080 refused",
+  );
 });
 
 Deno.test("admin accounts: an outbound proxy is set, shown redacted, sealed at rest, cleared", async (t) => {

@@ -10,10 +10,12 @@ import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
 import {
   artifactPath,
-  CHROMIUM_PATH,
-  chromiumAvailable,
   launchBrowser,
+  openView,
+  requireChromium,
+  signIn,
 } from "../support/browser.ts";
+import { adminFetch } from "../support/e2e_setup.ts";
 import { credentialFixture } from "../support/fixtures.ts";
 
 const XSS_LABEL = "<img src=x onerror=alert(1)>";
@@ -27,20 +29,6 @@ const IN_TWO_HOURS = `(() => {
   return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" +
     p(d.getHours()) + ":" + p(d.getMinutes());
 })()`;
-
-async function signIn(page: Page, base: string, token: string) {
-  await page.goto(`${base}/admin/`);
-  await page.fill("#signin-token", token);
-  await page.click("#signin-submit");
-  await page.locator("#app").waitFor({ state: "visible" });
-}
-
-async function openView(page: Page, name: string) {
-  await page.click(`#tabs a[data-view="${name}"]`);
-  await page.locator(`#view-${name}`).waitFor({ state: "visible" });
-  // Locators, not waitForFunction: its string predicates need eval, which the page's CSP forbids.
-  await page.waitForSelector(`#view-${name} [aria-busy="true"]`, { state: "detached" });
-}
 
 // Browser-side code is passed as strings: this program's type library has no DOM.
 
@@ -60,15 +48,6 @@ function pageContents(page: Page): Promise<string> {
 const signinMessageMatches = (page: Page, pattern: RegExp) =>
   page.locator("#signin-message", { hasText: pattern }).waitFor();
 
-async function adminFetch(base: string, token: string, path: string, init: RequestInit = {}) {
-  const res = await fetch(`${base}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-  });
-  const body = await res.json();
-  return { status: res.status, body };
-}
-
 /** Closes dialogs a failed step left open, so the next step starts clean. */
 async function closeDialogs(page: Page) {
   await page.evaluate(`document.querySelectorAll("dialog[open]").forEach((d) => d.close())`);
@@ -86,10 +65,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    assert.ok(
-      chromiumAvailable(),
-      `Chromium is not at ${CHROMIUM_PATH}; run tests/support/install_chromium.sh`,
-    );
+    requireChromium();
     const fakes = await startAllFakes({ github: { interval: 1 } });
     const backupDir = await Deno.makeTempDir({ prefix: "kleis-page-backups-" });
     await using kleis = await startKleis({

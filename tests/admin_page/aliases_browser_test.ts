@@ -5,22 +5,16 @@
  * alias works for an API client meanwhile.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
 import { adminPost, importOneOfEach } from "../support/e2e_setup.ts";
-import { artifactPath, launchBrowser, requireChromium } from "../support/browser.ts";
-
-async function openAliases(page: Page, base: string, token: string) {
-  await page.goto(`${base}/admin/`);
-  await page.fill("#signin-token", token);
-  await page.click("#signin-submit");
-  await page.locator("#app").waitFor({ state: "visible" });
-  await page.click(`#tabs a[data-view="aliases"]`);
-  await page.locator("#view-aliases").waitFor({ state: "visible" });
-  // Locators, not waitForFunction: its string predicates need eval, which the page's CSP forbids.
-  await page.waitForSelector(`#view-aliases [aria-busy="true"]`, { state: "detached" });
-}
+import {
+  artifactPath,
+  launchBrowser,
+  openView,
+  requireChromium,
+  signIn,
+} from "../support/browser.ts";
 
 Deno.test({
   name: "admin page: the aliases view in headless Chromium",
@@ -47,7 +41,8 @@ Deno.test({
       const { secret } = await adminPost(kleis, "/keys", { label: "page" }) as { secret: string };
 
       await t.step("the view opens from the nav, empty", async () => {
-        await openAliases(page, base, kleis.adminToken);
+        await signIn(page, base, kleis.adminToken);
+        await openView(page, "aliases");
         await page.locator("#view-aliases", { hasText: "No aliases yet." }).waitFor();
         assert.equal(await aliasRows.count(), 0);
       });

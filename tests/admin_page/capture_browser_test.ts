@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import { artifactPath, launchBrowser, requireChromium } from "../support/browser.ts";
+import { artifactPath, launchBrowser, requireChromium, signIn } from "../support/browser.ts";
 import { adminPost, importClaude } from "../support/e2e_setup.ts";
 
 async function screenshot(page: Page, name: string) {
@@ -38,10 +38,7 @@ Deno.test({
       const keyId = (created.key as { id: string }).id;
 
       await t.step("Start capture from the key's card", async () => {
-        await page.goto(`${kleis.url}/admin/`);
-        await page.fill("#signin-token", kleis.adminToken);
-        await page.click("#signin-submit");
-        await page.locator("#app").waitFor({ state: "visible" });
+        await signIn(page, kleis.url, kleis.adminToken);
         await page.click(`#tabs a[data-view="keys"]`);
         const card = page.locator("#view-keys .card", { hasText: "capture me" });
         await card.locator("button", { hasText: "Capture" }).click();

@@ -6,18 +6,11 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import { artifactPath, launchBrowser, requireChromium } from "../support/browser.ts";
+import { artifactPath, launchBrowser, requireChromium, signIn } from "../support/browser.ts";
+import { adminFetch } from "../support/e2e_setup.ts";
 import { credentialFixture } from "../support/fixtures.ts";
 
 const PROXY_PASSWORD = "br0wser-pr0xy-s3cret";
-
-async function adminFetch(base: string, token: string, path: string, init: RequestInit = {}) {
-  const res = await fetch(`${base}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 /** Everything the page holds as markup, form values and storage. */
 const PAGE_CONTENTS = `[
@@ -26,11 +19,9 @@ const PAGE_CONTENTS = `[
   JSON.stringify({ ...sessionStorage }),
 ].join("\\n")`;
 
-async function signIn(page: Page, base: string, token: string) {
-  await page.goto(`${base}/admin/`);
-  await page.fill("#signin-token", token);
-  await page.click("#signin-submit");
-  await page.locator("#app").waitFor({ state: "visible" });
+/** Signs in; the Accounts view (the first one) has loaded. */
+async function signInToAccounts(page: Page, base: string, token: string) {
+  await signIn(page, base, token);
   await page.waitForSelector(`#view-accounts [aria-busy="true"]`, { state: "detached" });
 }
 
@@ -59,7 +50,7 @@ Deno.test({
       await t.step(
         "the Accounts view shows each provider's strategy, fill-first at first",
         async () => {
-          await signIn(page, base, token);
+          await signInToAccounts(page, base, token);
           const codex = page.locator("#selection-codex");
           await codex.waitFor();
           assert.equal(await codex.inputValue(), "fill-first");

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import { artifactPath, launchBrowser, requireChromium } from "../support/browser.ts";
+import { artifactPath, launchBrowser, requireChromium, signIn } from "../support/browser.ts";
 import { credentialFixture } from "../support/fixtures.ts";
 import { startReceiver } from "./receiver.ts";
 
@@ -47,10 +47,7 @@ Deno.test({
 
     try {
       await t.step("signs in and opens the Alerts view: alerts are off", async () => {
-        await page.goto(`${base}/admin/`);
-        await page.fill("#signin-token", kleis.adminToken);
-        await page.click("#signin-submit");
-        await page.locator("#app").waitFor({ state: "visible" });
+        await signIn(page, base, kleis.adminToken);
         await page.click('#tabs a[data-view="alerts"]');
         await page.locator(VIEW).waitFor({ state: "visible" });
         await page.locator(VIEW, { hasText: "Alerts are off." }).waitFor();

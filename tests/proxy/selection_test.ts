@@ -151,6 +151,35 @@ Deno.test("Selector: strategy cache, per-instance turns, usage from recorded hea
     assert.equal(await selector.strategy("claude"), "fill-first", "per provider");
   });
 
+  await t.step("a read after a local change does not join a load begun before it", async () => {
+    // A KV whose strategy reads answer only when the gate opens (after they have read).
+    let gate = Promise.withResolvers<void>();
+    const kv = new Proxy(deps.kv, {
+      get(target, prop) {
+        if (prop === "getMany") {
+          return async (...args: Parameters<Deno.Kv["getMany"]>) => {
+            const entries = await target.getMany(...args);
+            await gate.promise;
+            return entries;
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const gated = new Selector({ ...deps, kv }, new CooldownCache(deps));
+    const before = gated.strategy("claude");
+    await setSelectionStrategy(deps, "claude", "least-used");
+    const after = gated.strategy("claude");
+    gate.resolve();
+    assert.equal(await before, "fill-first");
+    assert.equal(await after, "least-used");
+    gate = Promise.withResolvers<void>();
+    gate.resolve();
+    assert.equal(await gated.strategy("claude"), "least-used", "the old load is not cached");
+    await setSelectionStrategy(deps, "claude", "fill-first");
+  });
+
   await t.step("round-robin: the turn moves once per request, not on affinity hits", async () => {
     const seen = [];
     for (let i = 0; i < 6; i++) seen.push(await first(selector));

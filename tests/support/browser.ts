@@ -89,3 +89,19 @@ export async function artifactPath(name: string): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   return `${dir}${name}`;
 }
+
+/** Opens the admin page and signs in with the admin token; resolves once the app shows. */
+export async function signIn(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(`${base}/admin/`);
+  await page.fill("#signin-token", token);
+  await page.click("#signin-submit");
+  await page.locator("#app").waitFor({ state: "visible" });
+}
+
+/** Opens a view from the nav; resolves once it shows and has loaded. */
+export async function openView(page: Page, name: string): Promise<void> {
+  await page.click(`#tabs a[data-view="${name}"]`);
+  await page.locator(`#view-${name}`).waitFor({ state: "visible" });
+  // Locators, not waitForFunction: its string predicates need eval, which the page's CSP forbids.
+  await page.waitForSelector(`#view-${name} [aria-busy="true"]`, { state: "detached" });
+}

@@ -47,6 +47,20 @@ export async function adminPost(
   return json;
 }
 
+/** Calls the admin API (`path` from the root, "/admin/..."); the status and the answer's JSON. */
+export async function adminFetch(
+  base: string,
+  token: string,
+  path: string,
+  init: RequestInit = {},
+) {
+  const res = await fetch(`${base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  });
+  return { status: res.status, body: await res.json() };
+}
+
 /** Imports a Claude account with tokens the fakes issued; the tokens, to look for leaks. */
 export async function importClaude(
   fakes: AllFakes,

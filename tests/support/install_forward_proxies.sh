@@ -7,12 +7,7 @@ set -euo pipefail
 if command -v tinyproxy >/dev/null 2>&1 && command -v microsocks >/dev/null 2>&1; then
   exit 0
 fi
-SUDO=""
-if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then
-  SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends tinyproxy microsocks
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+apt_install tinyproxy microsocks
 # The package enables a system-wide tinyproxy on port 8888; the tests start their own.
 $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
