@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startAllFakes } from "../fakes/mod.ts";
 import { startKleis } from "../support/kleis_process.ts";
-import { adminPost, importOneOfEach } from "../support/e2e_setup.ts";
+import { adminPost, adminRequest, importOneOfEach } from "../support/e2e_setup.ts";
 import {
   artifactPath,
   launchBrowser,
@@ -29,12 +29,7 @@ Deno.test({
     page.setDefaultTimeout(15_000);
     const base = kleis.url;
     const aliasRows = page.locator("#view-aliases tbody tr");
-    const adminGet = async (path: string) => {
-      const res = await fetch(`${base}/admin${path}`, {
-        headers: { authorization: `Bearer ${kleis.adminToken}` },
-      });
-      return { status: res.status, body: await res.json() };
-    };
+    const adminGet = (path: string) => adminRequest(kleis, "GET", path);
 
     try {
       await importOneOfEach(fakes, kleis);
@@ -57,7 +52,7 @@ Deno.test({
         assert.match(await row.textContent() ?? "", /yes/);
         assert.equal(await page.inputValue("#view-aliases input[name=name]"), "");
         const stored = await adminGet("/aliases/fast");
-        assert.equal(stored.body.alias.target, "copilot/gpt-5-mini");
+        assert.equal(stored.json.alias.target, "copilot/gpt-5-mini");
         const res = await fetch(`${base}/v1/chat/completions`, {
           method: "POST",
           headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
@@ -83,7 +78,7 @@ Deno.test({
         await page.locator("#view-aliases .form-message", { hasText: /must name a provider/ })
           .waitFor();
         assert.equal(await aliasRows.count(), 1);
-        assert.equal((await adminGet("/aliases")).body.aliases.length, 1);
+        assert.equal((await adminGet("/aliases")).json.aliases.length, 1);
       });
 
       await t.step("deletes an alias after confirming", async () => {
