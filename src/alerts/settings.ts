@@ -89,7 +89,7 @@ function withDefaults(stored: AlertSettingsRecord | null): AlertSettingsRecord {
 
 export function settingsView(settings: AlertSettingsRecord): AlertSettingsView {
   return {
-    url: settings.url,
+    url: urlForAdmin(settings.url),
     secretSet: settings.sealedSecret !== undefined,
     events: { ...settings.events },
     quotaThresholdPercent: settings.quotaThresholdPercent,
@@ -114,6 +114,18 @@ export async function openSecret(
 ): Promise<string | undefined> {
   if (settings.sealedSecret === undefined) return undefined;
   return await unseal<string>(deps.sealingKey, settings.sealedSecret, SECRET_CONTEXT);
+}
+
+/**
+ * The URL as admin answers show it: its origin, with "/***" standing for a
+ * path or query (Slack-style webhook URLs carry their token there). A PATCH
+ * without `url` keeps the stored URL, so the page never needs it back.
+ */
+export function urlForAdmin(url: string | null): string | null {
+  if (url === null) return null;
+  const parsed = new URL(url);
+  const more = parsed.pathname !== "/" || parsed.search !== "";
+  return more ? `${parsed.origin}/***` : parsed.origin;
 }
 
 /** What an audit entry or a log line may say about the URL: its origin only (paths can hold tokens). */

@@ -37,12 +37,15 @@ function settingsForm(settings, reload) {
     "Webhook URL",
     h("input", {
       type: "url",
-      value: settings.url ?? "",
+      value: "",
       autocomplete: "off",
       spellcheck: "false",
-      placeholder: "https://example.com/hooks/kleis",
+      placeholder: settings.url === null
+        ? "https://example.com/hooks/kleis"
+        : `${settings.url} (set; leave empty to keep it)`,
     }),
-    "Kleis POSTs a JSON body here for each alert. Empty: alerts are off.",
+    "Kleis POSTs a JSON body here for each alert. Once saved, only its origin is shown: " +
+      "a path can hold a token.",
   );
   url.input.name = "url";
   const secret = field(
@@ -57,6 +60,8 @@ function settingsForm(settings, reload) {
       "It is stored encrypted and never shown again.",
   );
   secret.input.name = "secret";
+  const removeUrl = checkbox("Turn alerts off (forget the URL)", false);
+  removeUrl.input.name = "removeUrl";
   const removeSecret = checkbox("Remove the signing secret", false);
   removeSecret.input.name = "removeSecret";
 
@@ -76,6 +81,7 @@ function settingsForm(settings, reload) {
     "form",
     { class: "form", novalidate: true, "aria-label": "Alert settings" },
     url.row,
+    settings.url === null ? null : removeUrl.row,
     secret.row,
     settings.secretSet ? removeSecret.row : null,
     h(
@@ -93,7 +99,6 @@ function settingsForm(settings, reload) {
     event.preventDefault();
     message.textContent = "";
     const body = {
-      url: url.input.value.trim() || null,
       events: Object.fromEntries(events.map((e) => [e.id, e.input.checked])),
       quotaThresholdPercent: Number(quota.input.value),
       keyTokensThresholdPercent: Number(tokens.input.value),
@@ -111,6 +116,8 @@ function settingsForm(settings, reload) {
         return;
       }
     }
+    if (url.input.value.trim() !== "") body.url = url.input.value.trim();
+    else if (removeUrl.input.checked) body.url = null;
     if (secret.input.value !== "") body.secret = secret.input.value;
     else if (removeSecret.input.checked) body.secret = null;
     busy(save, async () => {

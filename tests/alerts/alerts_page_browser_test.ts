@@ -78,9 +78,14 @@ Deno.test({
         await field(page, "keyTokensThresholdPercent").fill("75");
         await page.click(`${VIEW} button[type="submit"]`);
         await page.locator("#status", { hasText: "Alert settings saved." }).waitFor();
-        await page.locator(VIEW, { hasText: `Alerts go to ${receiver.url}, signed.` }).waitFor();
+        const shown = `${new URL(receiver.url).origin}/***`;
+        await page.locator(VIEW, { hasText: `Alerts go to ${shown}, signed.` }).waitFor();
         const stored = await settings(base, kleis.adminToken);
-        assert.equal(stored.url, receiver.url);
+        assert.equal(stored.url, shown);
+        assert.ok(
+          !(await page.content()).includes(receiver.url),
+          "the full URL is not on the page",
+        );
         assert.equal(stored.secretSet, true);
         assert.deepEqual(stored.events, {
           needsLogin: true,
@@ -94,6 +99,8 @@ Deno.test({
         assert.equal(await field(page, "quotaThresholdPercent").inputValue(), "90");
         assert.equal(await field(page, "event-quota").isChecked(), false);
         assert.equal(await field(page, "secret").inputValue(), "");
+        assert.equal(await field(page, "url").inputValue(), "");
+        assert.match(await field(page, "url").getAttribute("placeholder") ?? "", /leave empty/);
         assert.match(await field(page, "secret").getAttribute("placeholder") ?? "", /is set/);
       });
 

@@ -53,9 +53,11 @@ Deno.test("alert settings: admin API, validation, sealed secret, test alert", as
       keyTokensThresholdPercent: 75,
     });
     assert.equal(res.status, 200);
+    // Only the origin is answered: the path ("/hooks/kleis") could hold a token.
+    assert.equal(new URL(receiver.url).pathname, "/hooks/kleis");
     assert.deepEqual(res.json, {
       alerts: {
-        url: receiver.url,
+        url: `${new URL(receiver.url).origin}/***`,
         secretSet: true,
         events: { needsLogin: true, quota: true, keyTokens: true, backupFailed: false },
         quotaThresholdPercent: 90,
@@ -188,5 +190,6 @@ Deno.test("alert settings: admin API, validation, sealed secret, test alert", as
     ]);
     assert.ok(!everything.includes(SECRET));
     assert.ok(!everything.includes(SECRET.slice(6, 20)));
+    assert.ok(!everything.includes("/hooks/kleis"), "nor the webhook URL's path");
   });
 });
